@@ -1,0 +1,144 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// librdkafka >= 2.1 is built by `make setup` into .local/librdkafka (Debian 12 ships 2.0.2,
+// which cannot talk to current brokers). Binaries carry an rpath to it, so nobody has to set
+// LD_LIBRARY_PATH. Inside the container image the system librdkafka is used instead: these
+// paths then simply do not exist and the compiler and linker skip them.
+let localRdKafka = "\(Context.packageDirectory)/.local/librdkafka"
+let nativeSearchPaths: [String] = [
+    "-Xcc", "-I\(localRdKafka)/include",
+    "-Xcc", "-I/usr/include/postgresql",
+]
+let nativeLinkPaths: LinkerSetting = .unsafeFlags([
+    "-L\(localRdKafka)/lib",
+    "-Xlinker", "-rpath", "-Xlinker", "\(localRdKafka)/lib",
+])
+let swiftSettings: [SwiftSetting] = [.unsafeFlags(nativeSearchPaths)]
+
+let package = Package(
+    name: "Coalition",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "incident-ingestion", targets: ["IncidentIngestion"]),
+        .executable(name: "alert-fanout", targets: ["AlertFanout"]),
+        .executable(name: "meeting-scheduler", targets: ["MeetingScheduler"]),
+        .executable(name: "metrics-aggregator", targets: ["MetricsAggregator"]),
+        .executable(name: "coalition", targets: ["CoalitionCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // C libraries, reached only from the Kafka and Postgres wrappers.
+        .systemLibrary(name: "CRdKafka", path: "Shared/CRdKafka"),
+        .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ"),
+
+        // Shared libraries.
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                "Contracts",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Shared/Kafka",
+            swiftSettings: swiftSettings,
+            linkerSettings: [nativeLinkPaths]
+        ),
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Shared/Postgres",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Contracts",
+            path: "Shared/Contracts",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Migrations",
+            path: "Migrations",
+            resources: [.copy("SQL")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ServiceKit",
+            dependencies: [
+                "Kafka", "Postgres", "Contracts", "Migrations",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Shared/ServiceKit",
+            swiftSettings: swiftSettings
+        ),
+
+        // Executables: one folder per service.
+        .executableTarget(
+            name: "IncidentIngestion", dependencies: ["ServiceKit"],
+            path: "Services/IncidentIngestion", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "AlertFanout", dependencies: ["ServiceKit"],
+            path: "Services/AlertFanout", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "MeetingScheduler", dependencies: ["ServiceKit"],
+            path: "Services/MeetingScheduler", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "MetricsAggregator", dependencies: ["ServiceKit"],
+            path: "Services/MetricsAggregator", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "CoalitionCLI",
+            dependencies: [
+                "ServiceKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Services/CoalitionCLI", swiftSettings: swiftSettings),
+
+        // `make bench`: our Kafka and PostgreSQL layers against kcat and psql on the same data.
+        .executableTarget(
+            name: "PlatformBench",
+            dependencies: ["ServiceKit"],
+            path: "Benchmarks/PlatformBench", swiftSettings: swiftSettings),
+
+        // Tests. TestSupport reads the infrastructure `make test` started (.run/env).
+        .target(
+            name: "TestSupport",
+            dependencies: ["ServiceKit"],
+            path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        // A child process the tests can SIGKILL: a consumer-group member or an outbox relay.
+        .executableTarget(
+            name: "TestMember",
+            dependencies: ["ServiceKit"],
+            path: "Tests/TestMember", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "KafkaTests", dependencies: ["TestSupport"],
+            path: "Tests/KafkaTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PostgresTests", dependencies: ["TestSupport"],
+            path: "Tests/PostgresTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ServiceKitTests", dependencies: ["TestSupport"],
+            path: "Tests/ServiceKitTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "PlatformTests", dependencies: ["TestSupport"],
+            path: "Tests/PlatformTests", swiftSettings: swiftSettings),
+    ]
+)
