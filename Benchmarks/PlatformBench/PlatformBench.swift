@@ -1,0 +1,93 @@
+import Foundation
+import Kafka
+import Logging
+import Postgres
+import ServiceKit
+
+/// `make bench`: our Kafka and PostgreSQL layers against the reference tools on the same broker,
+/// database and data, in the same run. Prints figures and ratios (ours / reference); never fails
+/// on a timing.
+@main
+struct PlatformBench {
+    static let recordCount = Int(ProcessInfo.processInfo.environment["BENCH_RECORDS"] ?? "") ?? 200_000
+
+    static func main() async throws {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        let environment = ProcessInfo.processInfo.environment
+        guard let brokers = environment["COALITION_KAFKA_BROKERS"], let databaseURL = environment["COALITION_DATABASE_URL"] else {
+            fatalError("COALITION_KAFKA_BROKERS and COALITION_DATABASE_URL must be set (source .run/env)")
+        }
+        let root = URL(fileURLWithPath: environment["COALITION_REPO_ROOT"] ?? FileManager.default.currentDirectoryPath)
+        let kcat = environment["COALITION_KCAT"] ?? "kcat"
+        let workDirectory = root.appendingPathComponent(".run/bench")
+        try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+
+        let lines = try BenchData.incidentLines(root: root, count: recordCount)
+        let dataFile = workDirectory.appendingPathComponent("records.txt")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: dataFile)
+        let averageSize = lines.reduce(0) { $0 + $1.utf8.count } / lines.count
+        print("Coalition platform benchmarks — \(recordCount) incident records (~\(averageSize) B each, from ../shared/data)")
+        print("")
+
+        var results: [BenchResult] = []
+        results += try await KafkaBench(brokers: brokers, kcat: kcat, lines: lines, dataFile: dataFile, logger: logger).run()
+        results += try await CopyBench(databaseURL: databaseURL, lines: lines, workDirectory: workDirectory, logger: logger).run()
+
+        print("")
+        print("| measurement | ours | reference | ratio (ours/reference) | goal |")
+        print("|---|---|---|---|---|")
+        for result in results { print(result.row) }
+    }
+}
+
+struct BenchResult {
+    let name: String
+    let ours: Double
+    let reference: Double
+    let referenceName: String
+    let unit: String
+
+    var ratio: Double { ours / reference }
+    var row: String {
+        "| \(name) | \(Self.format(ours)) \(unit) | \(Self.format(reference)) \(unit) (\(referenceName)) | \(String(format: "%.2f", ratio)) | ≥ 0.80 \(ratio >= 0.8 ? "met" : "NOT met") |"
+    }
+
+    static func format(_ value: Double) -> String { String(format: "%.0f", value) }
+}
+
+enum BenchData {
+    /// Incident-sized records: rows of the three real datasets, cycled, each made unique.
+    static func incidentLines(root: URL, count: Int) throws -> [String] {
+        let dataDirectory = root.deletingLastPathComponent().appendingPathComponent("shared/data")
+        var rows: [String] = []
+        for file in ["sf_police_incident_reports_2018-12.csv", "nyc_311_animal_complaints_2025-03.csv", "seattle_911_incident_response_2016-03-25.csv"] {
+            let text = try String(contentsOf: dataDirectory.appendingPathComponent(file), encoding: .utf8)
+            rows += text.split(separator: "\n").dropFirst().map { $0.replacingOccurrences(of: "\r", with: "") }
+                .map { String($0.prefix(380)) }
+        }
+        return (0..<count).map { index in "\(index)\t" + rows[index % rows.count].replacingOccurrences(of: "\t", with: " ") }
+    }
+}
+
+/// Times a closure on the monotonic clock, in seconds.
+func measure(_ body: () async throws -> Void) async rethrows -> Double {
+    let start = ContinuousClock.now
+    try await body()
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+/// Runs a command to completion; throws on a non-zero exit.
+func runCommand(_ executable: String, _ arguments: [String], environment: [String: String] = [:], standardOutput: FileHandle? = nil) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [executable] + arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+    process.standardOutput = standardOutput ?? FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        throw NSError(domain: "bench", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "\(executable) exited \(process.terminationStatus)"])
+    }
+}
