@@ -42,8 +42,9 @@ public final class PostgresClient: Sendable {
 
     // MARK: Lifecycle
 
-    /// Returns once the client has shut down and closed its connections. Cancelling the
-    /// calling task shuts the client down.
+    /// Returns once the client has shut down: no connection is leased or opening any more, and
+    /// every connection has been handed to its queue to close. Cancelling the calling task
+    /// shuts the client down.
     public func run() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -1,7 +1,7 @@
 import Dispatch
+import Logging
 import Metrics
 import Synchronization
-import Logging
 
 /// One PostgreSQL session. Obtain one from `PostgresClient.withConnection` (pooled) or
 /// `PostgresConnection.connect` (yours to close).
@@ -19,6 +19,7 @@ public final class PostgresConnection: Sendable {
     private let queue: DispatchQueue
     let logger: Logger
     private let metrics: PostgresMetrics
+    private let operations = Atomic<UInt64>(0)
 
     private init(id: Int, pq: PQConnection, queue: DispatchQueue, logger: Logger, metrics: PostgresMetrics) {
         self.id = id
@@ -56,7 +57,8 @@ public final class PostgresConnection: Sendable {
         let connectionLogger = logger
         do {
             let pq = try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PQConnection, any Error>) in
+                try await withCheckedThrowingContinuation {
+                    (continuation: CheckedContinuation<PQConnection, any Error>) in
                     queue.async {
                         continuation.resume(
                             with: Result {
@@ -87,14 +89,17 @@ public final class PostgresConnection: Sendable {
     ) async throws -> T {
         let pq = self.pq
         let queue = self.queue
+        let token = operations.wrappingAdd(1, ordering: .relaxed).newValue
         do {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                    queue.async { continuation.resume(with: Result { try operation(pq) }) }
+                    queue.async {
+                        continuation.resume(with: Result { try pq.perform(operation: token) { try operation(pq) } })
+                    }
                 }
             } onCancel: {
                 // PQcancel opens a connection of its own: keep that off the cancelling thread.
-                if cancellable { DispatchQueue.global().async { pq.sendCancelRequest() } }
+                if cancellable { DispatchQueue.global().async { pq.sendCancelRequest(operation: token) } }
             }
         } catch let error as PostgresError where error.sqlState == "57014" && Task.isCancelled {
             throw CancellationError()
@@ -109,7 +114,8 @@ public final class PostgresConnection: Sendable {
         let sql = query.sql
         let parameters = try query.makeParameters(file: file, line: line)
         guard !sql.utf8.contains(0) else {
-            throw PostgresError(code: .encoding, message: "the SQL text contains a NUL character", file: file, line: line)
+            throw PostgresError(
+                code: .encoding, message: "the SQL text contains a NUL character", file: file, line: line)
         }
         return try await measured {
             try await run { pq in try pq.execute(sql, parameters: parameters, file: file, line: line) }
@@ -126,7 +132,8 @@ public final class PostgresConnection: Sendable {
     /// protocol (as psql does). For migrations and other trusted scripts only.
     public func executeScript(unsafeSQL sql: String, file: String = #fileID, line: Int = #line) async throws {
         guard !sql.utf8.contains(0) else {
-            throw PostgresError(code: .encoding, message: "the SQL text contains a NUL character", file: file, line: line)
+            throw PostgresError(
+                code: .encoding, message: "the SQL text contains a NUL character", file: file, line: line)
         }
         _ = try await measured {
             try await run { pq in try pq.executeScript(sql, file: file, line: line) }

@@ -36,7 +36,9 @@ public struct PostgresMigrator: Sendable {
     }
 
     public init(client: PostgresClient, migrations: [(name: String, sql: String)], logger: Logger) {
-        self.init(client: client, migrations: migrations.map { PostgresMigration(name: $0.name, sql: $0.sql) }, logger: logger)
+        self.init(
+            client: client, migrations: migrations.map { PostgresMigration(name: $0.name, sql: $0.sql) }, logger: logger
+        )
     }
 
     /// Applies the migrations not yet applied, in list order; returns their names.
@@ -45,7 +47,8 @@ public struct PostgresMigrator: Sendable {
         var seen = Set<String>()
         for migration in migrations where !seen.insert(migration.name).inserted {
             throw PostgresError(
-                code: .invalidConfiguration, message: "migration \(migration.name) is listed twice", file: file, line: line)
+                code: .invalidConfiguration, message: "migration \(migration.name) is listed twice", file: file,
+                line: line)
         }
         return try await client.withConnection(file: file, line: line) { connection in
             // The lock belongs to the session: closing the connection afterwards guarantees it is
@@ -108,7 +111,8 @@ public struct PostgresMigrator: Sendable {
             applied.append(migration.name)
         }
         for name in recorded.keys where !seen(name) {
-            logger.warning("the database has a migration this build does not know", metadata: ["postgres.migration": "\(name)"])
+            logger.warning(
+                "the database has a migration this build does not know", metadata: ["postgres.migration": "\(name)"])
         }
         return applied
     }

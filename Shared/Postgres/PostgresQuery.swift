@@ -130,7 +130,8 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
     func makeParameters(file: String, line: Int) throws -> [PQParameter] {
         guard parameters.count <= Int(UInt16.max) else {
             throw PostgresError(
-                code: .encoding, message: "a statement can have at most 65535 parameters, this one has \(parameters.count)",
+                code: .encoding,
+                message: "a statement can have at most 65535 parameters, this one has \(parameters.count)",
                 file: file, line: line)
         }
         var result: [PQParameter] = []
@@ -148,7 +149,8 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
             if case .text(let text) = value, text.utf8.contains(0) {
                 throw PostgresError(
                     code: .encoding,
-                    message: "parameter $\(index + 1) (\(type)) contains a NUL character, which PostgreSQL text cannot store",
+                    message: "parameter $\(index + 1) (\(type)) contains a NUL character, "
+                        + "which PostgreSQL text cannot store",
                     file: file, line: line)
             }
             result.append(PQParameter(type: type.postgresDataType.oid, value: value))

@@ -89,7 +89,11 @@ import Testing
         #expect(shutdown.stopListeners == ["listener"])
         #expect(shutdown.finishShutdown.isEmpty)  // "a" is still leased
         #expect(machine.lifecycle == .draining)
-        if case .fail(let code) = machine.lease() { #expect(code == .poolClosed) } else { Issue.record("lease after shutdown") }
+        if case .fail(let code) = machine.lease() {
+            #expect(code == .poolClosed)
+        } else {
+            Issue.record("lease after shutdown")
+        }
         let addedLate = machine.addListener("late", id: 2)
         #expect(!addedLate)
 

@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct PostgresCopyTests {
     static func label(_ n: Int) -> String {
@@ -24,7 +24,9 @@ import TestSupport
                 let count = 100_000
                 let started = ContinuousClock.now
                 let copied = try await client.withConnection { connection in
-                    try await connection.copyIn(table: "bulk", columns: ["id", "label", "note", "at", "payload", "tags"]) {
+                    try await connection.copyIn(
+                        table: "bulk", columns: ["id", "label", "note", "at", "payload", "tags"]
+                    ) {
                         writer in
                         for n in 0..<count {
                             let note: String? = n % 7 == 0 ? nil : "note \(n)"
@@ -40,14 +42,18 @@ import TestSupport
                 #expect(elapsed < .seconds(60), "COPY of \(count) rows took \(elapsed)")
 
                 #expect(try await client.query("SELECT count(*) FROM bulk")[0].decode(0, as: Int.self) == count)
-                #expect(try await client.query("SELECT count(*) FROM bulk WHERE note IS NULL")[0].decode(0, as: Int.self) == (count + 6) / 7)
+                #expect(
+                    try await client.query("SELECT count(*) FROM bulk WHERE note IS NULL")[0].decode(0, as: Int.self)
+                        == (count + 6) / 7)
                 for n in [0, 1, 2, 3, 4, 21, 33, 99_999] {
-                    let row = try await client.query("SELECT label, note, at, payload, tags FROM bulk WHERE id = \(n)")[0]
+                    let row = try await client.query("SELECT label, note, at, payload, tags FROM bulk WHERE id = \(n)")[
+                        0]
                     #expect(try row.decode(0, as: String.self) == Self.label(n))
                     #expect(try row.decode(1, as: String?.self) == (n % 7 == 0 ? nil : "note \(n)"))
                     let at = try row.decode(2, as: Date.self)
                     #expect(abs(at.timeIntervalSince(base.addingTimeInterval(Double(n) / 1000))) < 0.000_001)
-                    #expect(try row.decode(3, as: [UInt8]?.self) == (n % 3 == 0 ? [UInt8(n % 256), 0, 0x5C, 0x09] : nil))
+                    #expect(
+                        try row.decode(3, as: [UInt8]?.self) == (n % 3 == 0 ? [UInt8(n % 256), 0, 0x5C, 0x09] : nil))
                     #expect(try row.decode(4, as: [String].self) == (n % 11 == 0 ? ["a\tb", "c,d", "NULL"] : []))
                 }
             }
@@ -68,7 +74,8 @@ import TestSupport
                     }
                     // A duplicate key: the server rejects the COPY as a whole.
                     let error = await #expect(throws: PostgresError.self) {
-                        try await connection.copyIn(table: "small", columns: ["id", "label"], rows: [[1, "a"], [1, "b"]])
+                        try await connection.copyIn(
+                            table: "small", columns: ["id", "label"], rows: [[1, "a"], [1, "b"]])
                     }
                     #expect(error?.sqlState == "23505")
                     let wrongWidth = await #expect(throws: PostgresError.self) {

@@ -1,6 +1,6 @@
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct PostgresMigratorTests {
     static let migrations = [
@@ -33,7 +33,8 @@ import TestSupport
                 try await withClient(url: url) { second in
                     let logger = TestDatabase.logger
                     async let a = PostgresMigrator(client: first, migrations: Self.migrations, logger: logger).migrate()
-                    async let b = PostgresMigrator(client: second, migrations: Self.migrations, logger: logger).migrate()
+                    async let b = PostgresMigrator(client: second, migrations: Self.migrations, logger: logger)
+                        .migrate()
                     let (appliedByA, appliedByB) = try await (a, b)
 
                     let applied = appliedByA + appliedByB
@@ -49,10 +50,15 @@ import TestSupport
                     let recorded = try await first.query(
                         "SELECT name, checksum, applied_at IS NOT NULL FROM coalition_schema_migrations ORDER BY name")
                     #expect(try recorded.map { try $0.decode(0, as: String.self) } == Self.migrations.map(\.name))
-                    #expect(try recorded.allSatisfy { try $0.decode(1, as: String.self).count == 64 && $0.decode(2, as: Bool.self) })
+                    #expect(
+                        try recorded.allSatisfy {
+                            try $0.decode(1, as: String.self).count == 64 && $0.decode(2, as: Bool.self)
+                        })
 
                     // Running again applies nothing.
-                    #expect(try await PostgresMigrator(client: first, migrations: Self.migrations, logger: logger).migrate() == [])
+                    #expect(
+                        try await PostgresMigrator(client: first, migrations: Self.migrations, logger: logger).migrate()
+                            == [])
 
                     // Editing an applied migration is refused, naming the file.
                     var edited = Self.migrations
@@ -64,11 +70,20 @@ import TestSupport
                     #expect(error?.description.contains("0002_function.sql") == true)
 
                     // A new migration is applied alone; a failing one rolls back completely and is named.
-                    let added = Self.migrations + [PostgresMigration(name: "0004_more.sql", sql: "ALTER TABLE widgets ADD name text;")]
-                    #expect(try await PostgresMigrator(client: second, migrations: added, logger: logger).migrate() == ["0004_more.sql"])
-                    let broken = added + [
-                        PostgresMigration(name: "0005_broken.sql", sql: "INSERT INTO effects VALUES ('0005'); SELECT * FROM nowhere;")
-                    ]
+                    let added =
+                        Self.migrations + [
+                            PostgresMigration(name: "0004_more.sql", sql: "ALTER TABLE widgets ADD name text;")
+                        ]
+                    #expect(
+                        try await PostgresMigrator(client: second, migrations: added, logger: logger).migrate() == [
+                            "0004_more.sql"
+                        ])
+                    let broken =
+                        added + [
+                            PostgresMigration(
+                                name: "0005_broken.sql",
+                                sql: "INSERT INTO effects VALUES ('0005'); SELECT * FROM nowhere;")
+                        ]
                     let failure = await #expect(throws: PostgresError.self) {
                         try await PostgresMigrator(client: second, migrations: broken, logger: logger).migrate()
                     }
@@ -77,7 +92,8 @@ import TestSupport
                     #expect(try await first.query("SELECT count(*) FROM effects")[0].decode(0, as: Int.self) == 3)
 
                     // The failed run released the advisory lock.
-                    #expect(try await PostgresMigrator(client: first, migrations: added, logger: logger).migrate() == [])
+                    #expect(
+                        try await PostgresMigrator(client: first, migrations: added, logger: logger).migrate() == [])
                 }
             }
         }

@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
-import Testing
 import TestSupport
+import Testing
 
 /// Values through a real server and back: what goes in as data stays data, every type survives.
 @Suite struct PostgresRoundTripTests {
@@ -41,12 +41,15 @@ import TestSupport
                 let table = "people\"; DROP TABLE people; --"
                 try await client.execute("CREATE TABLE \(identifier: table) (v text)")
                 try await client.execute("INSERT INTO \(identifier: table) VALUES (\(table))")
-                #expect(try await client.query("SELECT v FROM \(identifier: table)")[0].decode(0, as: String.self) == table)
+                #expect(
+                    try await client.query("SELECT v FROM \(identifier: table)")[0].decode(0, as: String.self) == table)
 
                 let exists = try await client.query("SELECT to_regclass('public.people') IS NOT NULL")[0]
                     .decode(0, as: Bool.self)
                 #expect(exists)
-                #expect(try await client.query("SELECT count(*) FROM people")[0].decode(0, as: Int.self) == Self.hostileStrings.count)
+                #expect(
+                    try await client.query("SELECT count(*) FROM people")[0].decode(0, as: Int.self)
+                        == Self.hostileStrings.count)
             }
         }
     }
@@ -156,7 +159,9 @@ import TestSupport
                     let decoded = try await client.query("SELECT \(value)")[0].decode(0, as: T.self)
                     #expect(decoded == value, "\(T.self)")
                 }
-                for value in [0.0, -0.0, 1.0 / 3.0, .pi, 1e308, .leastNonzeroMagnitude, .infinity, -.infinity] { try await echo(value) }
+                for value in [0.0, -0.0, 1.0 / 3.0, .pi, 1e308, .leastNonzeroMagnitude, .infinity, -.infinity] {
+                    try await echo(value)
+                }
                 let nan = try await client.query("SELECT \(Double.nan)")[0].decode(0, as: Double.self)
                 #expect(nan.isNaN)
                 for value in [Int.min, -1, 0, Int.max] { try await echo(value) }

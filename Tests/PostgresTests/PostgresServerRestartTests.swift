@@ -1,7 +1,7 @@
 import Postgres
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// Restarts a private server (never the shared one) under load.
 @Suite struct PostgresServerRestartTests {
@@ -43,7 +43,9 @@ import TestSupport
                         }
                     }
 
-                    try await waitUntil("queries before the restart") { outcomes.successes.load(ordering: .relaxed) >= 20 }
+                    try await waitUntil("queries before the restart") {
+                        outcomes.successes.load(ordering: .relaxed) >= 20
+                    }
                     try await cluster.restart()
                     let successesAfterRestart = outcomes.successes.load(ordering: .relaxed)
                     try await waitUntil("queries to succeed again") {

@@ -20,7 +20,7 @@ func withClient<Result>(
     return try await body(client)
 }
 
-struct DeadlineExceeded: Error, CustomStringConvertible {
+struct PostgresTestTimeout: Error, CustomStringConvertible {
     var description: String
 }
 
@@ -33,7 +33,9 @@ func waitUntil(
 ) async throws {
     let deadline = ContinuousClock.now.advanced(by: timeout)
     while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw DeadlineExceeded(description: "timed out waiting for \(what)") }
+        guard ContinuousClock.now < deadline else {
+            throw PostgresTestTimeout(description: "timed out waiting for \(what)")
+        }
         try await Task.sleep(for: interval)
     }
 }

@@ -3,11 +3,11 @@ import Logging
 import Postgres
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Why an integration test could not get its database. Thrown, never skipped: a test that
@@ -26,7 +26,8 @@ public enum TestDatabase {
     /// Quiet by default; set `COALITION_TEST_LOG_LEVEL=debug` to see what the clients do.
     public static let logger: Logger = {
         var logger = Logger(label: "coalition.tests.postgres")
-        let level = ProcessInfo.processInfo.environment["COALITION_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+        let level = ProcessInfo.processInfo.environment["COALITION_TEST_LOG_LEVEL"].flatMap(
+            Logger.Level.init(rawValue:))
         logger.logLevel = level ?? .error
         return logger
     }()
@@ -150,7 +151,8 @@ public final class PrivatePostgresCluster: Sendable {
         let binaries = ProcessInfo.processInfo.environment["COALITION_PG_BIN"] ?? "/usr/lib/postgresql/15/bin"
         guard FileManager.default.isExecutableFile(atPath: binaries + "/initdb") else {
             throw TestDatabaseError(
-                "no PostgreSQL server binaries in \(binaries): install the `postgresql` package or set COALITION_PG_BIN")
+                "no PostgreSQL server binaries in \(binaries): install the `postgresql` package or set COALITION_PG_BIN"
+            )
         }
         let directory = NSTemporaryDirectory() + "coalition-pg-" + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -172,7 +174,7 @@ public final class PrivatePostgresCluster: Sendable {
                     try await candidate.pgCtl(["start", "-o", candidate.serverOptions])
                     cluster = candidate
                     break
-                } catch where attempt < 5 {
+                } catch  where attempt < 5 {
                     continue  // most likely someone took the port in between
                 }
             }
@@ -246,7 +248,8 @@ private enum ServerUser {
     static func run(_ executable: String, _ arguments: [String], in directory: String) async throws {
         var command = [executable] + arguments
         if isRoot {
-            let runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"]
+            let runuser =
+                ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"]
                 .first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/runuser"
             command = [runuser, "-u", "postgres", "--"] + command
         }
@@ -272,9 +275,9 @@ private enum ServerUser {
 
     private static func spawn(_ command: [String], in directory: String, output: String) throws -> pid_t {
         #if os(Linux)
-        var actions = posix_spawn_file_actions_t()
+            var actions = posix_spawn_file_actions_t()
         #else
-        var actions: posix_spawn_file_actions_t?
+            var actions: posix_spawn_file_actions_t?
         #endif
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -20,7 +20,8 @@ final class PQConnection: @unchecked Sendable {
     private let notices: Unmanaged<PQNoticeSink>
     private var isFinished = false
     private let conditionStorage = Atomic<UInt8>(Condition.idle.rawValue)
-    private let isQueryInFlight = Atomic<Bool>(false)
+    /// The token of the operation running on the connection's queue, 0 when idle.
+    private let runningOperation = Atomic<UInt64>(0)
 
     private init(raw: OpaquePointer, logger: Logger) {
         connection = PQPointer(raw: raw)
@@ -148,12 +149,20 @@ final class PQConnection: @unchecked Sendable {
         PQfinish(connection.raw)
     }
 
-    /// Asks the server to cancel the statement this connection is running, if any.
+    /// Runs `body` as operation `token`, so that a cancel request meant for it cannot hit a
+    /// later operation (e.g. someone else's, after the connection went back to the pool).
+    func perform<T>(operation token: UInt64, _ body: () throws -> T) rethrows -> T {
+        runningOperation.store(token, ordering: .releasing)
+        defer { runningOperation.store(0, ordering: .releasing) }
+        return try body()
+    }
+
+    /// Asks the server to cancel operation `token`'s statement, if it is still running.
     ///
     /// Opens a short-lived second connection to the server, so callers run it off the
     /// concurrency pool. `PGcancel` is thread-safe; the connection's queue may be busy.
-    func sendCancelRequest() {
-        guard isQueryInFlight.load(ordering: .acquiring), let cancelHandle else { return }
+    func sendCancelRequest(operation token: UInt64) {
+        guard runningOperation.load(ordering: .acquiring) == token, let cancelHandle else { return }
         var buffer = [CChar](repeating: 0, count: 256)
         _ = PQcancel(cancelHandle.raw, &buffer, Int32(buffer.count))
     }
@@ -163,11 +172,9 @@ final class PQConnection: @unchecked Sendable {
     /// Runs one statement with bound parameters (`PQexecParams`, text results).
     func execute(_ sql: String, parameters: [PQParameter], file: String, line: Int) throws -> PostgresRows {
         let raw = try openConnection(file: file, line: line)
-        isQueryInFlight.store(true, ordering: .releasing)
         let result = PQParameter.withCArrays(parameters) { count, types, values, lengths, formats in
             PQexecParams(raw, sql, count, types, values, lengths, formats, 0)
         }
-        isQueryInFlight.store(false, ordering: .releasing)
         return try consume(result, file: file, line: line)
     }
 
@@ -175,9 +182,7 @@ final class PQConnection: @unchecked Sendable {
     @discardableResult
     func executeScript(_ sql: String, file: String, line: Int) throws -> PostgresRows {
         let raw = try openConnection(file: file, line: line)
-        isQueryInFlight.store(true, ordering: .releasing)
         let result = PQexec(raw, sql)
-        isQueryInFlight.store(false, ordering: .releasing)
         return try consume(result, file: file, line: line)
     }
 
@@ -243,9 +248,7 @@ final class PQConnection: @unchecked Sendable {
     /// Sends a `COPY … FROM STDIN` statement and expects the server to enter COPY IN mode.
     func beginCopyIn(_ sql: String, file: String, line: Int) throws {
         let raw = try openConnection(file: file, line: line)
-        isQueryInFlight.store(true, ordering: .releasing)
         let result = PQexec(raw, sql)
-        isQueryInFlight.store(false, ordering: .releasing)
         guard let result else {
             publishCondition()
             throw connectionError(file: file, line: line)
@@ -265,12 +268,10 @@ final class PQConnection: @unchecked Sendable {
     /// Sends one chunk of COPY data (whole lines, or any split of them).
     func putCopyData(_ bytes: [UInt8], file: String, line: Int) throws {
         guard !bytes.isEmpty else { return }
-        isQueryInFlight.store(true, ordering: .releasing)
         let sent = bytes.withUnsafeBytes { buffer in
             PQputCopyData(
                 connection.raw, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buffer.count))
         }
-        isQueryInFlight.store(false, ordering: .releasing)
         guard sent == 1 else {
             // The server may already have rejected the data; its error says more than libpq's.
             _ = try finishCopy(failure: "client could not send COPY data", file: file, line: line)
@@ -281,9 +282,7 @@ final class PQConnection: @unchecked Sendable {
     /// Ends COPY IN (or aborts it with `failure`) and returns the number of rows copied.
     func finishCopy(failure: String?, file: String, line: Int) throws -> Int {
         let raw = connection.raw
-        isQueryInFlight.store(true, ordering: .releasing)
         defer {
-            isQueryInFlight.store(false, ordering: .releasing)
             publishCondition()
         }
         _ = PQputCopyEnd(raw, failure)
@@ -355,7 +354,9 @@ final class PQConnection: @unchecked Sendable {
         func field(_ code: UInt8) -> String? {
             PQresultErrorField(result, Int32(code)).map { String(cString: $0) }
         }
-        let lost = PQstatus(connection.raw) == CONNECTION_BAD
+        // FATAL and PANIC end the session even if libpq has not noticed the EOF yet.
+        let severity = field(UInt8(ascii: "V"))
+        let lost = PQstatus(connection.raw) == CONNECTION_BAD || severity == "FATAL" || severity == "PANIC"
         if lost { markUnusable() }
         let message =
             field(UInt8(ascii: "M"))
@@ -364,7 +365,7 @@ final class PQConnection: @unchecked Sendable {
             code: lost ? .connectionLost : .server,
             message: message?.isEmpty == false ? message! : "unknown server error",
             sqlState: field(UInt8(ascii: "C")),
-            severity: field(UInt8(ascii: "V")),
+            severity: severity,
             detail: field(UInt8(ascii: "D")),
             hint: field(UInt8(ascii: "H")),
             file: file, line: line)
@@ -374,7 +375,8 @@ final class PQConnection: @unchecked Sendable {
         guard let message = PQerrorMessage(raw) else { return fallback }
         // libpq's messages span lines ("…unexpectedly\n\tThis probably means…"): one line logs better.
         let text = String(cString: message).split(whereSeparator: \.isNewline)
-            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+            .map { $0.drop(while: \.isWhitespace) }.filter { !$0.isEmpty }.joined(separator: " ")
+            .trimmingTrailingWhitespace()
         return text.isEmpty ? fallback : text
     }
 }
