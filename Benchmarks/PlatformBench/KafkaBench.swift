@@ -10,39 +10,42 @@ struct KafkaBench {
     let dataFile: URL
     let logger: Logger
 
+    /// Rounds per measurement; ours and the reference alternate, and the median counts, so a
+    /// burst of load from elsewhere on the machine does not decide the ratio.
+    static let rounds = 3
+
     func run() async throws -> [BenchResult] {
         let admin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: brokers, statisticsInterval: .zero), logger: logger)
-        let stamp = UUID().uuidString.prefix(8)
-        let kcatTopic = "bench.kcat.\(stamp)"
-        let oursTopic = "bench.ours.\(stamp)"
-        try await admin.createTopics([KafkaTopicSpec(name: kcatTopic, partitions: 1), KafkaTopicSpec(name: oursTopic, partitions: 1)])
-        defer { Task { [admin] in try? await admin.deleteTopics([kcatTopic, oursTopic]) } }
         let count = Double(lines.count)
         // Same producer settings for both: idempotent, acks=all, 5 ms linger.
         let producerSettings = ["-X", "enable.idempotence=true", "-X", "linger.ms=5", "-X", "acks=all"]
-
-        print("kafka: kcat producing…")
-        let kcatProduce = try await measure {
-            try runCommand(kcat, ["-P", "-q", "-b", brokers, "-t", kcatTopic, "-l"] + producerSettings + [dataFile.path])
-        }
-        print("kafka: our producer…")
         let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(kafka: KafkaConfiguration(brokers: brokers, clientID: "bench", statisticsInterval: .zero)), logger: logger)
-        let records = lines.map { KafkaRecord(topic: oursTopic, key: nil, value: Array($0.utf8)) }
-        let oursProduce = try await measure {
-            try await producer.sendAll(records)
+        var produce: (ours: [Double], kcat: [Double]) = ([], [])
+        var consume: (ours: [Double], kcat: [Double]) = ([], [])
+        var topics: [String] = []
+        for round in 1...Self.rounds {
+            let stamp = UUID().uuidString.prefix(8)
+            let kcatTopic = "bench.kcat.\(stamp)"
+            let oursTopic = "bench.ours.\(stamp)"
+            topics += [kcatTopic, oursTopic]
+            try await admin.createTopics([KafkaTopicSpec(name: kcatTopic, partitions: 1), KafkaTopicSpec(name: oursTopic, partitions: 1)])
+            print("kafka round \(round)/\(Self.rounds): produce (kcat, ours), consume (kcat, ours)")
+            produce.kcat.append(count / (try await measure {
+                try runCommand(kcat, ["-P", "-q", "-b", brokers, "-t", kcatTopic, "-l"] + producerSettings + [dataFile.path])
+            }))
+            let records = lines.map { KafkaRecord(topic: oursTopic, key: nil, value: Array($0.utf8)) }
+            produce.ours.append(count / (try await measure { try await producer.sendAll(records) }))
+            // Each side reads what the other produced.
+            consume.kcat.append(count / (try await measure {
+                try runCommand(kcat, ["-C", "-q", "-b", brokers, "-t", oursTopic, "-o", "beginning", "-e", "-c", String(lines.count), "-f", "%s\n"])
+            }))
+            consume.ours.append(count / (try await consumeAll(topic: kcatTopic, expected: lines.count)))
         }
         await producer.shutdown()
-
-        print("kafka: kcat consuming…")
-        let kcatConsume = try await measure {
-            try runCommand(kcat, ["-C", "-q", "-b", brokers, "-t", oursTopic, "-o", "beginning", "-e", "-c", String(lines.count), "-f", "%s\n"])
-        }
-        print("kafka: our consumer…")
-        let oursConsume = try await consumeAll(topic: kcatTopic, expected: lines.count)
-
+        try? await admin.deleteTopics(topics)
         return [
-            BenchResult(name: "Kafka produce (delivery-acknowledged)", ours: count / oursProduce, reference: count / kcatProduce, referenceName: "kcat -P", unit: "msg/s"),
-            BenchResult(name: "Kafka consume (group member)", ours: count / oursConsume, reference: count / kcatConsume, referenceName: "kcat -C", unit: "msg/s"),
+            BenchResult(name: "Kafka produce (delivery-acknowledged)", ours: median(produce.ours), reference: median(produce.kcat), referenceName: "kcat -P", unit: "msg/s"),
+            BenchResult(name: "Kafka consume (group member)", ours: median(consume.ours), reference: median(consume.kcat), referenceName: "kcat -C", unit: "msg/s"),
         ]
     }
 

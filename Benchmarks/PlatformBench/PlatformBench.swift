@@ -35,6 +35,9 @@ struct PlatformBench {
         results += try await CopyBench(databaseURL: databaseURL, lines: lines, workDirectory: workDirectory, logger: logger).run()
 
         print("")
+        print("Median of \(KafkaBench.rounds) alternating rounds each; the group member's time runs from its first record")
+        print("(joining a new group is a broker-side delay, and kcat -C reads without a group).")
+        print("")
         print("| measurement | ours | reference | ratio (ours/reference) | goal |")
         print("|---|---|---|---|---|")
         for result in results { print(result.row) }
@@ -68,6 +71,11 @@ enum BenchData {
         }
         return (0..<count).map { index in "\(index)\t" + rows[index % rows.count].replacingOccurrences(of: "\t", with: " ") }
     }
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted[sorted.count / 2]
 }
 
 /// Times a closure on the monotonic clock, in seconds.

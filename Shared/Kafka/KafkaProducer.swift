@@ -32,16 +32,15 @@ public final class KafkaProducer: Service, Sendable {
     /// record, in order. Records with the same key keep their order.
     public func send(_ records: [KafkaRecord]) async -> [Result<KafkaDeliveryReport, KafkaError>] {
         guard !records.isEmpty else { return [] }
-        let batch = DeliveryBatch(count: records.count)
+        let batch = DeliveryBatch(topics: records.map(\.topic))
         for (index, record) in records.enumerated() {
-            let promise = DeliveryPromise { result in batch.complete(index: index, result) }
             while true {
                 do {
-                    if try client.produce(record, promise: promise) == .enqueued { break }
+                    if try client.produce(record, opaque: batch.opaque(for: index)) == .enqueued { break }
                     // Local queue full: let the poll thread drain delivery reports, then retry.
                     try? await Task.sleep(for: .milliseconds(1))
                 } catch {
-                    batch.complete(index: index, .failure(error))
+                    batch.complete(index: index, partition: -1, offset: -1, error: error)
                     break
                 }
             }

@@ -96,19 +96,15 @@ enum RDKafkaCallbacks {
         @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
             _, message, _ in
             guard let message, let opaque = message.pointee._private else { return }
-            let promise = Unmanaged<DeliveryPromise>.fromOpaque(opaque).takeRetainedValue()
             let msg = message.pointee
-            let topic = msg.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
-            if msg.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                promise.complete(.success(KafkaDeliveryReport(topic: topic, partition: msg.partition, offset: msg.offset)))
-            } else {
+            var error: KafkaError?
+            if msg.err != RD_KAFKA_RESP_ERR_NO_ERROR {
                 let status = rd_kafka_message_status(message)
                 let persistence: KafkaError.Persistence =
                     status == RD_KAFKA_MSG_STATUS_NOT_PERSISTED ? .notPersisted : .possiblyPersisted
-                promise.complete(.failure(KafkaError(
-                    .deliveryFailed, RDKafkaError.describe(msg.err), persistence: persistence,
-                    brokerCode: RDKafkaError.name(msg.err))))
+                error = KafkaError(.deliveryFailed, RDKafkaError.describe(msg.err), persistence: persistence, brokerCode: RDKafkaError.name(msg.err))
             }
+            DeliveryBatch.complete(opaque: opaque, partition: msg.partition, offset: msg.offset, error: error)
         }
 
     private static let rebalanceCallback:

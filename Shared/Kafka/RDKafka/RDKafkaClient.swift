@@ -46,53 +46,59 @@ final class RDKafkaClient: Sendable {
 
     enum ProduceOutcome { case enqueued, queueFull }
 
-    /// Enqueues a record; delivery is reported to `promise` from the poll thread.
-    func produce(_ record: KafkaRecord, promise: DeliveryPromise) throws(KafkaError) -> ProduceOutcome {
-        let opaque = Unmanaged.passRetained(promise).toOpaque()
-        guard let headers = rd_kafka_headers_new(record.headers.count) else {
-            Unmanaged<DeliveryPromise>.fromOpaque(opaque).release()
-            throw KafkaError(.produceFailed, "could not allocate headers")
-        }
-        for header in record.headers {
-            if let value = header.value {
-                value.withUnsafeBytes { _ = rd_kafka_header_add(headers, header.key, -1, $0.baseAddress, $0.count) }
-            } else {
-                _ = rd_kafka_header_add(headers, header.key, -1, nil, 0)
+    /// Enqueues a record; its delivery report goes to the batch slot `opaque` points at.
+    /// Nothing here allocates on the Swift side except the headers librdkafka takes over.
+    func produce(_ record: KafkaRecord, opaque: UnsafeMutableRawPointer) throws(KafkaError) -> ProduceOutcome {
+        var headers: OpaquePointer?
+        if !record.headers.isEmpty {
+            headers = rd_kafka_headers_new(record.headers.count)
+            for header in record.headers {
+                if let value = header.value {
+                    value.withUnsafeBytes { _ = rd_kafka_header_add(headers, header.key, -1, $0.baseAddress, $0.count) }
+                } else {
+                    _ = rd_kafka_header_add(headers, header.key, -1, nil, 0)
+                }
             }
         }
         let error: OpaquePointer? = record.topic.withCString { topic in
             record.value.withUnsafeBytes { value in
                 withOptionalBytes(record.key) { key in
-                    var values = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 6)
-                    values[0].vtype = RD_KAFKA_VTYPE_TOPIC
-                    values[0].u.cstr = topic
-                    values[1].vtype = RD_KAFKA_VTYPE_VALUE
-                    values[1].u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
-                    values[1].u.mem.size = value.count
-                    values[2].vtype = RD_KAFKA_VTYPE_KEY
-                    values[2].u.mem.ptr = UnsafeMutableRawPointer(mutating: key?.baseAddress)
-                    values[2].u.mem.size = key?.count ?? 0
-                    values[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                    values[3].u.i = RD_KAFKA_MSG_F_COPY
-                    values[4].vtype = RD_KAFKA_VTYPE_OPAQUE
-                    values[4].u.ptr = opaque
-                    values[5].vtype = RD_KAFKA_VTYPE_HEADERS
-                    values[5].u.headers = headers
-                    var count = 6
-                    if let partition = record.partition {
-                        values.append(rd_kafka_vu_t())
-                        values[6].vtype = RD_KAFKA_VTYPE_PARTITION
-                        values[6].u.i32 = partition
-                        count = 7
+                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { values in
+                        var count = 0
+                        func append(_ configure: (inout rd_kafka_vu_t) -> Void) {
+                            var element = rd_kafka_vu_t()
+                            configure(&element)
+                            values.initializeElement(at: count, to: element)
+                            count += 1
+                        }
+                        append { $0.vtype = RD_KAFKA_VTYPE_TOPIC; $0.u.cstr = topic }
+                        append {
+                            $0.vtype = RD_KAFKA_VTYPE_VALUE
+                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                            $0.u.mem.size = value.count
+                        }
+                        if let key {
+                            append {
+                                $0.vtype = RD_KAFKA_VTYPE_KEY
+                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                                $0.u.mem.size = key.count
+                            }
+                        }
+                        append { $0.vtype = RD_KAFKA_VTYPE_MSGFLAGS; $0.u.i = RD_KAFKA_MSG_F_COPY }
+                        append { $0.vtype = RD_KAFKA_VTYPE_OPAQUE; $0.u.ptr = opaque }
+                        if let headers { append { $0.vtype = RD_KAFKA_VTYPE_HEADERS; $0.u.headers = headers } }
+                        if let partition = record.partition {
+                            append { $0.vtype = RD_KAFKA_VTYPE_PARTITION; $0.u.i32 = partition }
+                        }
+                        defer { values.baseAddress!.deinitialize(count: count) }
+                        return rd_kafka_produceva(rk, values.baseAddress, count)
                     }
-                    return rd_kafka_produceva(rk, values, count)
                 }
             }
         }
         guard let error else { return .enqueued }
-        // On failure librdkafka owns neither the headers nor the opaque.
-        rd_kafka_headers_destroy(headers)
-        Unmanaged<DeliveryPromise>.fromOpaque(opaque).release()
+        // On failure librdkafka has not taken the headers.
+        if let headers { rd_kafka_headers_destroy(headers) }
         let code = rd_kafka_error_code(error)
         if code == RD_KAFKA_RESP_ERR__QUEUE_FULL {
             rd_kafka_error_destroy(error)
