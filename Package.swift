@@ -20,7 +20,7 @@ let package = Package(
     name: "Coalition",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "incident-ingestion", targets: ["IncidentIngestion"]),
+        .executable(name: "incident-ingestion", targets: ["IncidentIngestionMain"]),
         .executable(name: "alert-fanout", targets: ["AlertFanout"]),
         .executable(name: "meeting-scheduler", targets: ["MeetingScheduler"]),
         .executable(name: "metrics-aggregator", targets: ["MetricsAggregator"]),
@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // C libraries, reached only from the Kafka and Postgres wrappers.
@@ -92,9 +93,18 @@ let package = Package(
         ),
 
         // Executables: one folder per service.
+        // The ingestion service is a library (the CLI's importer and source commands run the
+        // same validation, normalization and store code) plus a thin executable in Main/.
+        .target(
+            name: "IncidentIngestion",
+            dependencies: ["ServiceKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Services/IncidentIngestion",
+            exclude: ["Main"],
+            resources: [.copy("Seeds")],
+            swiftSettings: swiftSettings),
         .executableTarget(
-            name: "IncidentIngestion", dependencies: ["ServiceKit"],
-            path: "Services/IncidentIngestion", swiftSettings: swiftSettings),
+            name: "IncidentIngestionMain", dependencies: ["IncidentIngestion"],
+            path: "Services/IncidentIngestion/Main", swiftSettings: swiftSettings),
         .executableTarget(
             name: "AlertFanout", dependencies: ["ServiceKit"],
             path: "Services/AlertFanout", swiftSettings: swiftSettings),
@@ -107,7 +117,7 @@ let package = Package(
         .executableTarget(
             name: "CoalitionCLI",
             dependencies: [
-                "ServiceKit",
+                "ServiceKit", "IncidentIngestion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/CoalitionCLI", swiftSettings: swiftSettings),
@@ -137,6 +147,9 @@ let package = Package(
         .testTarget(
             name: "ServiceKitTests", dependencies: ["TestSupport"],
             path: "Tests/ServiceKitTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IncidentIngestionTests", dependencies: ["IncidentIngestion", "TestSupport"],
+            path: "Tests/IncidentIngestionTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "PlatformTests", dependencies: ["TestSupport"],
             path: "Tests/PlatformTests", swiftSettings: swiftSettings),

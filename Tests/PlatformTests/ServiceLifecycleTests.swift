@@ -17,7 +17,7 @@ struct ServiceLifecycleTests {
                     "COALITION_TOPIC_PREFIX": TestEnvironment.uniqueName("svc") + ".", "COALITION_LOG_LEVEL": "info",
                 ])
             let port = try await eventually("\(executable) to listen", timeout: .seconds(60)) { () -> Int? in
-                Self.listeningPort(in: service.standardError)
+                ServiceProcess.listeningPort(in: service.standardError)
             }
             let (status, body) = try await HTTPProbe.get("http://127.0.0.1:\(port)/readyz")
             #expect(status == 200, "\(body)")
@@ -71,12 +71,5 @@ struct ServiceLifecycleTests {
             #expect(try await service.waitForExit(timeout: .seconds(30)) != 0)
             #expect(service.standardError.contains("COALITION_KAFKA_BROKERS"))
         }
-    }
-
-    /// The port from the "HTTP server listening" log line (services started with port 0).
-    static func listeningPort(in log: String) -> Int? {
-        guard let line = log.split(separator: "\n").last(where: { $0.contains("HTTP server listening") }),
-              let range = line.range(of: #"127\.0\.0\.1\]?:(\d+)"#, options: .regularExpression) else { return nil }
-        return Int(line[range].split(separator: ":").last ?? "")
     }
 }

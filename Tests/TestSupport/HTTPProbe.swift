@@ -5,9 +5,27 @@ import FoundationNetworking
 
 /// A minimal HTTP client for tests.
 public enum HTTPProbe {
-    public static func get(_ address: String) async throws -> (Int, String) {
+    public static func get(_ address: String, bearer: String? = nil) async throws -> (Int, String) {
+        try await send("GET", address, body: nil, bearer: bearer)
+    }
+
+    public static func post(_ address: String, json: String, bearer: String?) async throws -> (Int, String) {
+        try await send("POST", address, body: Data(json.utf8), bearer: bearer)
+    }
+
+    public static func post(_ address: String, body: Data, bearer: String?) async throws -> (Int, String) {
+        try await send("POST", address, body: body, bearer: bearer)
+    }
+
+    static func send(_ method: String, _ address: String, body: Data?, bearer: String?) async throws -> (Int, String) {
         var request = URLRequest(url: URL(string: address)!)
-        request.timeoutInterval = 10
+        request.httpMethod = method
+        request.timeoutInterval = 30
+        if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
+        if let body {
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
         let (data, response) = try await URLSession.shared.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }

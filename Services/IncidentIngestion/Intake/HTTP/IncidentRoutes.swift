@@ -1,0 +1,134 @@
+import Contracts
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Postgres
+import ServiceKit
+
+/// `POST /v1/incidents` and `GET /v1/incidents/{id}`: the HTTP front door for upstream systems.
+/// Authenticated with the source's API key (`Authorization: Bearer …`); the operator token may
+/// write any source.
+public struct IncidentRoutes: Sendable {
+    /// Largest accepted request body (1 MiB); larger bodies get 413.
+    public static let maximumBodySize = 1 << 20
+    /// Largest batch in one request.
+    public static let maximumBatchSize = 1000
+
+    let store: IncidentStore
+    let sources: SourceRegistry
+    let postgres: PostgresClient
+    let operatorToken: String?
+
+    public init(store: IncidentStore, sources: SourceRegistry, postgres: PostgresClient, operatorToken: String?) {
+        self.store = store
+        self.sources = sources
+        self.postgres = postgres
+        self.operatorToken = operatorToken
+    }
+
+    public func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/incidents") { request, context in try await submit(request, context: context) }
+        router.get("/v1/incidents/{id}") { request, context in try await fetch(request, context: context) }
+    }
+
+    /// Who is calling: the operator (any source) or one source.
+    enum Caller: Equatable {
+        case operator_
+        case source(String)
+
+        func mayWrite(_ source: String) -> Bool {
+            switch self {
+            case .operator_: true
+            case .source(let own): own == source
+            }
+        }
+    }
+
+    func authenticate(_ request: Request) async throws -> Caller {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw ProblemDetails(status: .unauthorized, detail: "Send the source's API key as `Authorization: Bearer <key>`.",
+                                 headers: [.wwwAuthenticate: "Bearer"])
+        }
+        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        if let operatorToken, !operatorToken.isEmpty, token == operatorToken { return .operator_ }
+        guard let source = try await sources.authenticate(key: token) else {
+            throw ProblemDetails(status: .unauthorized, detail: "Unknown or revoked API key.", headers: [.wwwAuthenticate: "Bearer"])
+        }
+        return .source(source)
+    }
+
+    func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let caller = try await authenticate(request)
+        let body = try await request.body.collect(upTo: Self.maximumBodySize)
+        let bytes = Array(buffer: body)
+        guard let document = try? JSONSerialization.jsonObject(with: Data(bytes)) else {
+            throw ProblemDetails(status: .unprocessableContent, title: "Invalid incident", detail: "The body is not valid JSON.",
+                                 errors: [.init(field: "", code: "invalid_json", message: "the body is not valid JSON")])
+        }
+        let isBatch: Bool
+        let items: [Any]
+        if let object = document as? [String: Any], let batch = object["incidents"] {
+            guard let array = batch as? [Any] else {
+                throw ProblemDetails(status: .unprocessableContent, title: "Invalid batch",
+                                     errors: [.init(field: "incidents", code: "wrong_type", message: "incidents must be an array")])
+            }
+            guard array.count <= Self.maximumBatchSize else {
+                throw ProblemDetails(status: .contentTooLarge, detail: "At most \(Self.maximumBatchSize) incidents per request; this one has \(array.count).")
+            }
+            (isBatch, items) = (true, array)
+        } else {
+            (isBatch, items) = (false, [document])
+        }
+
+        var valid: [(index: Int, incident: RawIncident)] = []
+        var rejected: [(index: Int, submission: RejectedSubmission)] = []
+        for (index, item) in items.enumerated() {
+            let object = item as? [String: Any]
+            switch IncidentValidator.validate(jsonValue: item) {
+            case .success(let incident):
+                guard caller.mayWrite(incident.source) else {
+                    throw ProblemDetails(status: .forbidden, detail: "This key may only write incidents of its own source, not \(incident.source).")
+                }
+                valid.append((index, incident))
+            case .failure(let failure):
+                let original = (try? JSONSerialization.data(withJSONObject: item, options: [.fragmentsAllowed, .sortedKeys])).map(Array.init) ?? []
+                rejected.append((index, RejectedSubmission(
+                    source: object?["source"] as? String, externalId: object?["external_id"] as? String,
+                    original: isBatch ? original : bytes, errors: failure.errors, channel: "http")))
+            }
+        }
+        let stored = try await store.ingest(valid.map(\.incident), rejected: rejected.map(\.submission))
+        Counter(label: "coalition_ingestion_incidents_total", dimensions: [("channel", "http"), ("outcome", "rejected")]).increment(by: rejected.count)
+        for outcome in stored {
+            Counter(label: "coalition_ingestion_incidents_total", dimensions: [("channel", "http"), ("outcome", outcome.status.rawValue)]).increment()
+        }
+
+        if !isBatch, let only = rejected.first {
+            throw ProblemDetails(status: .unprocessableContent, title: "Invalid incident",
+                                 detail: "The incident was not accepted; it is kept on incidents.rejected with these reasons.",
+                                 errors: only.submission.errors)
+        }
+        var results = [IntakeOutcome?](repeating: nil, count: items.count)
+        for (position, entry) in valid.enumerated() { results[entry.index] = stored[position] }
+        for entry in rejected {
+            results[entry.index] = IntakeOutcome(externalId: entry.submission.externalId, id: nil, revision: nil, status: .rejected, errors: entry.submission.errors)
+        }
+        struct Body: Encodable { var results: [IntakeOutcome] }
+        let json = try CoalitionJSON.encoder.encode(Body(results: results.map { $0! }))
+        return Response(status: .accepted, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+    }
+
+    func fetch(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let caller = try await authenticate(request)
+        guard let text = context.parameters.get("id"), let id = UUID(uuidString: text) else {
+            throw ProblemDetails(status: .notFound, detail: "No incident with that id.")
+        }
+        guard let row = try await postgres.query("SELECT source_id, document::text FROM incidents WHERE id = \(id)").first else {
+            throw ProblemDetails(status: .notFound, detail: "No incident with that id.")
+        }
+        let (source, document) = try row.decode((String, String).self)
+        guard caller.mayWrite(source) else { throw ProblemDetails(status: .notFound, detail: "No incident with that id.") }
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: document)))
+    }
+}

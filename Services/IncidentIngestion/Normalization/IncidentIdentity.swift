@@ -1,0 +1,46 @@
+import Crypto
+import Foundation
+
+/// The `id` of a canonical incident: a name-based UUID (version 5, SHA-1; RFC 4122 §4.3,
+/// RFC 9562 §5.5) of the source and the source's external id, so every revision of one
+/// report, from any intake path and any instance, carries the same id without a lookup.
+///
+/// The contract, which consumers may recompute:
+/// - namespace: `dbe917a7-f472-41a0-854d-39ba861a6872` (fixed for Coalition incidents);
+/// - name: the UTF-8 bytes of `source`, then U+001F (INFORMATION SEPARATOR ONE, "unit
+///   separator"), then the UTF-8 bytes of `external_id`, exactly as sent (no trimming, no
+///   Unicode normalisation: the pair is compared byte for byte everywhere else too).
+///
+/// The join is unambiguous because validation refuses control characters in `source`, so
+/// the first U+001F always ends it. In Python: `uuid.uuid5(NAMESPACE, f"{source}\x1f{external_id}")`.
+enum IncidentIdentity {
+    static let namespace = UUID(uuidString: "dbe917a7-f472-41a0-854d-39ba861a6872")!
+
+    static let separator: UInt8 = 0x1F
+
+    static func id(source: String, externalId: String) -> UUID {
+        var name = [UInt8]()
+        name.reserveCapacity(source.utf8.count + 1 + externalId.utf8.count)
+        name.append(contentsOf: source.utf8)
+        name.append(separator)
+        name.append(contentsOf: externalId.utf8)
+        return uuidV5(namespace: namespace, name: name)
+    }
+
+    /// RFC 4122 §4.3: SHA-1 of the namespace's 16 bytes followed by the name; the first 16
+    /// bytes of the digest with the version (5) in the high nibble of byte 6 and the variant
+    /// (10xx) in the top bits of byte 8.
+    static func uuidV5(namespace: UUID, name: some Sequence<UInt8>) -> UUID {
+        var hasher = Insecure.SHA1()
+        withUnsafeBytes(of: namespace.uuid) { hasher.update(bufferPointer: $0) }
+        hasher.update(data: Array(name))
+        var bytes = Array(hasher.finalize().prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x50
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
+    }
+}

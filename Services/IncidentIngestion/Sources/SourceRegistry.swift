@@ -1,0 +1,111 @@
+import Contracts
+import Crypto
+import Foundation
+import Postgres
+
+/// Registered upstream sources, their API keys (stored as SHA-256, shown once) and their
+/// category mappings.
+public struct SourceRegistry: Sendable {
+    public struct Source: Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var timezone: String
+        public var activeKeys: Int
+    }
+
+    public struct Unmapped: Sendable, Equatable {
+        public var label: String
+        public var occurrences: Int
+    }
+
+    private let postgres: PostgresClient
+
+    public init(postgres: PostgresClient) {
+        self.postgres = postgres
+    }
+
+    /// Registers a source and returns its first API key (the only time it is shown).
+    public func add(id: String, name: String, timezone: String) async throws -> String {
+        guard TimeZone(identifier: timezone) != nil else { throw SourceError("unknown IANA time zone \(timezone)") }
+        let key = Self.newKey()
+        try await postgres.withTransaction { connection in
+            let inserted = try await connection.execute("""
+                INSERT INTO sources (id, name, timezone) VALUES (\(id), \(name), \(timezone)) ON CONFLICT (id) DO NOTHING
+                """)
+            guard inserted == 1 else { throw SourceError("source \(id) already exists (rotate its key instead)") }
+            try await connection.execute("INSERT INTO source_keys (source_id, key_hash) VALUES (\(id), \(Self.hash(key)))")
+        }
+        return key
+    }
+
+    /// Adds a new key; existing keys stay valid until `revokeKeys(except:)` so clients can switch over.
+    public func rotateKey(source: String) async throws -> String {
+        let key = Self.newKey()
+        let inserted = try await postgres.execute("""
+            INSERT INTO source_keys (source_id, key_hash) SELECT id, \(Self.hash(key)) FROM sources WHERE id = \(source)
+            """)
+        guard inserted == 1 else { throw SourceError("no source \(source)") }
+        return key
+    }
+
+    /// Revokes every key of `source` except `key`.
+    @discardableResult
+    public func revokeKeys(source: String, except key: String) async throws -> Int {
+        try await postgres.execute("""
+            UPDATE source_keys SET revoked_at = now()
+            WHERE source_id = \(source) AND key_hash <> \(Self.hash(key)) AND revoked_at IS NULL
+            """)
+    }
+
+    /// The source a key belongs to, or `nil` for an unknown or revoked key.
+    public func authenticate(key: String) async throws -> String? {
+        try await postgres.query("""
+            SELECT source_id FROM source_keys WHERE key_hash = \(Self.hash(key)) AND revoked_at IS NULL
+            """).first?.decode(0, as: String.self)
+    }
+
+    public func list() async throws -> [Source] {
+        try await postgres.query("""
+            SELECT s.id, s.name, s.timezone, count(k.id) FILTER (WHERE k.revoked_at IS NULL)
+            FROM sources s LEFT JOIN source_keys k ON k.source_id = s.id GROUP BY s.id ORDER BY s.id
+            """).map { row in
+            let (id, name, timezone, keys) = try row.decode((String, String, String, Int).self)
+            return Source(id: id, name: name, timezone: timezone, activeKeys: keys)
+        }
+    }
+
+    /// Replaces the source's category mapping with `labels` (label → canonical category).
+    public func setCategories(source: String, labels: [String: IncidentCategory]) async throws {
+        try await postgres.withTransaction { connection in
+            try await connection.execute("DELETE FROM category_mappings WHERE source_id = \(source)")
+            for (label, category) in labels.sorted(by: { $0.key < $1.key }) {
+                try await connection.execute("""
+                    INSERT INTO category_mappings (source_id, label, category) VALUES (\(source), \(label), \(category.rawValue))
+                    """)
+            }
+        }
+    }
+
+    /// Labels of `source` that mapped to nothing (and became `other`), most frequent first.
+    public func unmapped(source: String) async throws -> [Unmapped] {
+        try await postgres.query("""
+            SELECT label, occurrences FROM unmapped_labels WHERE source_id = \(source) ORDER BY occurrences DESC, label
+            """).map { row in
+            let (label, occurrences) = try row.decode((String, Int).self)
+            return Unmapped(label: label, occurrences: occurrences)
+        }
+    }
+
+    static func newKey() -> String {
+        "coal_" + SymmetricKey(size: .bits256).withUnsafeBytes { bytes in bytes.map { String(format: "%02x", $0) }.joined() }
+    }
+
+    static func hash(_ key: String) -> String {
+        SHA256.hash(data: Array(key.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+public struct SourceError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

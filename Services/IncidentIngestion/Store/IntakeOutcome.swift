@@ -1,0 +1,51 @@
+import Foundation
+import ServiceKit
+
+/// What happened to one submitted incident (the `results` items of `POST /v1/incidents`).
+public struct IntakeOutcome: Sendable, Equatable, Encodable {
+    public enum Status: String, Sendable, Encodable {
+        /// First revision stored and published.
+        case accepted
+        /// Same content as the stored revision (or an older `updated_at`): nothing changed, nothing published.
+        case unchanged
+        /// A new revision stored and published.
+        case updated
+        /// Invalid: not stored; kept on `incidents.rejected` with the reasons.
+        case rejected
+    }
+
+    public var externalId: String?
+    public var id: UUID?
+    public var revision: Int?
+    public var status: Status
+    public var errors: [ProblemDetails.FieldError]
+    /// Set when `unchanged` because the submission carried an older `updated_at`.
+    public var stale: Bool?
+
+    public init(externalId: String?, id: UUID?, revision: Int?, status: Status, errors: [ProblemDetails.FieldError] = [], stale: Bool? = nil) {
+        self.externalId = externalId
+        self.id = id
+        self.revision = revision
+        self.status = status
+        self.errors = errors
+        self.stale = stale
+    }
+}
+
+/// A submission that failed validation, kept with its original bytes.
+public struct RejectedSubmission: Sendable {
+    public var source: String?
+    public var externalId: String?
+    public var original: [UInt8]
+    public var errors: [ProblemDetails.FieldError]
+    /// Where it came from: `http`, `csv`, `kafka`, `open311`.
+    public var channel: String
+
+    public init(source: String?, externalId: String?, original: [UInt8], errors: [ProblemDetails.FieldError], channel: String) {
+        self.source = source
+        self.externalId = externalId
+        self.original = original
+        self.errors = errors
+        self.channel = channel
+    }
+}
