@@ -46,13 +46,15 @@ public struct CSVImporter: Sendable {
         var rejected: [RejectedSubmission] = []
 
         func flush() async throws {
-            let outcomes = try await store.ingest(valid, rejected: rejected)
+            let outcomes = try await store.ingest(valid, rejected: rejected, channel: "csv")
             for outcome in outcomes {
                 switch outcome.status {
                 case .accepted: summary.accepted += 1
                 case .updated: summary.updated += 1
                 case .unchanged: summary.unchanged += 1
-                case .rejected: summary.rejected += 1
+                case .rejected:
+                    summary.rejected += 1
+                    for error in outcome.errors { summary.rejectedByReason["\(error.field) \(error.code)", default: 0] += 1 }
                 }
             }
             summary.rejected += rejected.count

@@ -1,8 +1,8 @@
 import IncidentIngestion
 import ServiceKit
 
-/// `incident-ingestion`: takes incidents in (HTTP now; Kafka, Open311 and CSV through the
-/// same validation, normalization and store) and publishes the canonical stream on
+/// `incident-ingestion`: takes incidents in (HTTP, Kafka `incidents.raw`, Open311, and CSV via the
+/// CLI — all through the same validation, normalization and store) and publishes the canonical stream on
 /// `incidents.normalized` through the outbox.
 @main
 enum IncidentIngestionMain {
@@ -13,7 +13,10 @@ enum IncidentIngestionMain {
                 store: store, sources: SourceRegistry(postgres: context.postgres), postgres: context.postgres,
                 operatorToken: configuration.common.operatorToken
             ).register(on: context.router)
-            return []
+            let consumer = try RawIncidentIntake.makeConsumer(configuration.common, logger: context.logger)
+            let intake = RawIncidentIntake(consumer: consumer, producer: context.producer, store: store, logger: context.logger)
+            // Shutdown runs in reverse: the intake stops first, then the consumer commits and leaves.
+            return [consumer, intake]
         }
     }
 }

@@ -23,18 +23,30 @@ public struct IncidentStore: Sendable {
     }
 
     /// Stores `incidents` (already validated) and keeps `rejected` on `incidents.rejected`.
+    /// An incident of a source nobody registered is rejected too (`source unknown_source`).
     /// Returns one outcome per incident, in order.
-    public func ingest(_ incidents: [RawIncident], rejected: [RejectedSubmission] = []) async throws -> [IntakeOutcome] {
+    public func ingest(_ incidents: [RawIncident], rejected: [RejectedSubmission] = [], channel: String = "http") async throws -> [IntakeOutcome] {
         try await postgres.withTransaction { connection in
             let now = clock()
-            let normalizers = try await makeNormalizers(sources: Set(incidents.map(\.source)), connection: connection)
+            let sources = Array(Set(incidents.map(\.source)))
+            let registered = Set(try await connection.query("SELECT id FROM sources WHERE id = ANY(\(sources))").map { try $0.decode(0, as: String.self) })
+            let normalizers = try await makeNormalizers(sources: registered, connection: connection)
             var outcomes: [IntakeOutcome] = []
             outcomes.reserveCapacity(incidents.count)
+            var rejections = rejected
             for raw in incidents {
-                outcomes.append(try await store(raw, normalizer: normalizers[raw.source]!, now: now, connection: connection))
+                guard let normalizer = normalizers[raw.source] else {
+                    let error = ProblemDetails.FieldError(field: "source", code: "unknown_source", message: "no source \(raw.source) is registered")
+                    rejections.append(RejectedSubmission(
+                        source: raw.source, externalId: raw.externalId, original: Array(try CoalitionJSON.encoder.encode(raw)),
+                        errors: [error], channel: channel))
+                    outcomes.append(IntakeOutcome(externalId: raw.externalId, id: nil, revision: nil, status: .rejected, errors: [error]))
+                    continue
+                }
+                outcomes.append(try await store(raw, normalizer: normalizer, now: now, connection: connection))
             }
-            if !rejected.isEmpty {
-                try await Outbox.enqueue(try rejected.map { try Self.rejectionEvent($0, at: now) }, in: connection)
+            if !rejections.isEmpty {
+                try await Outbox.enqueue(try rejections.map { try Self.rejectionEvent($0, at: now) }, in: connection)
             }
             return outcomes
         }

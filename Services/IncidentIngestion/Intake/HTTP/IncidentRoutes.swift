@@ -104,6 +104,11 @@ public struct IncidentRoutes: Sendable {
             Counter(label: "coalition_ingestion_incidents_total", dimensions: [("channel", "http"), ("outcome", outcome.status.rawValue)]).increment()
         }
 
+        if !isBatch, let refused = stored.first, refused.status == .rejected {
+            throw ProblemDetails(status: .unprocessableContent, title: "Invalid incident",
+                                 detail: "The incident was not accepted; it is kept on incidents.rejected with these reasons.",
+                                 errors: refused.errors)
+        }
         if !isBatch, let only = rejected.first {
             throw ProblemDetails(status: .unprocessableContent, title: "Invalid incident",
                                  detail: "The incident was not accepted; it is kept on incidents.rejected with these reasons.",
