@@ -4,7 +4,7 @@ import IncidentIngestion
 struct SourcesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sources", abstract: "Manage upstream sources and their API keys.",
-        subcommands: [Add.self, List.self, RotateKey.self, Unmapped.self])
+        subcommands: [Add.self, List.self, RotateKey.self, RevokeOldKeys.self, Unmapped.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -63,6 +63,22 @@ struct SourcesCommand: AsyncParsableCommand {
             }
             print("new API key for \(source) (shown only now):")
             print(key)
+        }
+    }
+
+    struct RevokeOldKeys: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke-old-keys",
+            abstract: "Revoke every key of a source except its newest (the end of a graceful rotation).")
+
+        @Argument(help: "Source id.") var source: String
+
+        func run() async throws {
+            let cli = CLIEnvironment()
+            let postgres = try cli.postgres()
+            defer { postgres.shutdown() }
+            let revoked = try await SourceRegistry(postgres: postgres).revokeOlderKeys(source: source)
+            print("revoked \(revoked) older key(s) of \(source)")
         }
     }
 

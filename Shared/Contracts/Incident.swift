@@ -81,7 +81,7 @@ public struct RawIncident: Codable, Sendable, Equatable {
 /// Absent optionals are omitted, not written as `null`.
 public struct CanonicalIncident: Codable, Sendable, Equatable {
     /// UUIDv5 of `source` and `externalId`: the same for every revision.
-    public var id: UUID
+    @LowercaseUUID public var id: UUID
     /// 1 for the first version received, incremented by every update.
     public var revision: Int
     public var source: String

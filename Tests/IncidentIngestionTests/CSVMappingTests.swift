@@ -173,6 +173,17 @@ struct CSVMappingTests {
         }
     }
 
+    @Test("the example in mappings/README.md is a valid mapping")
+    func readmeExample() throws {
+        let readme = try String(
+            contentsOf: SeedFiles.bundled.mappingsDirectory.appendingPathComponent("README.md"), encoding: .utf8)
+        let start = try #require(readme.range(of: "```json\n"))
+        let end = try #require(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
+        let mapping = try CSVMapping(json: Data(readme[start.upperBound..<end.lowerBound].utf8))
+        #expect(mapping.source == "my-city-311")
+        #expect(mapping.fields.areaHint?.columns == ["Community Board", "Borough"])
+    }
+
     @Test("records read straight from a CSV file through the reader")
     func throughReader() throws {
         let header = Self.row.keys.sorted()

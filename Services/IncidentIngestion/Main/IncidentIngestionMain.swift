@@ -13,8 +13,11 @@ enum IncidentIngestionMain {
                 store: store, sources: SourceRegistry(postgres: context.postgres), postgres: context.postgres,
                 operatorToken: configuration.common.operatorToken
             ).register(on: context.router)
+            Open311Routes(store: store, sources: SourceRegistry(postgres: context.postgres), postgres: context.postgres).register(on: context.router)
             let consumer = try RawIncidentIntake.makeConsumer(configuration.common, logger: context.logger)
-            let intake = RawIncidentIntake(consumer: consumer, producer: context.producer, store: store, logger: context.logger)
+            let intake = RawIncidentIntake(
+                consumer: consumer, producer: context.producer, store: store,
+                groupID: configuration.common.consumerGroup(RawIncidentIntake.consumerGroup), logger: context.logger)
             // Shutdown runs in reverse: the intake stops first, then the consumer commits and leaves.
             return [consumer, intake]
         }

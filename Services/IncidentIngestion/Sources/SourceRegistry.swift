@@ -57,6 +57,17 @@ public struct SourceRegistry: Sendable {
             """)
     }
 
+    /// Revokes the keys of `source` issued before its newest one: the end of a graceful
+    /// rotation, once clients use the new key.
+    @discardableResult
+    public func revokeOlderKeys(source: String) async throws -> Int {
+        try await postgres.execute("""
+            UPDATE source_keys SET revoked_at = now()
+            WHERE source_id = \(source) AND revoked_at IS NULL
+              AND id < (SELECT max(id) FROM source_keys WHERE source_id = \(source))
+            """)
+    }
+
     /// The source a key belongs to, or `nil` for an unknown or revoked key.
     public func authenticate(key: String) async throws -> String? {
         try await postgres.query("""

@@ -13,11 +13,13 @@ public struct IncidentStore: Sendable {
     static let eventSource = "/coalition/incident-ingestion"
 
     private let postgres: PostgresClient
+    private let areas: AreaCatalog
     private let logger: Logger
     private let clock: @Sendable () -> Date
 
     public init(postgres: PostgresClient, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.postgres = postgres
+        self.areas = AreaCatalog(postgres: postgres)
         self.logger = logger
         self.clock = clock
     }
@@ -116,14 +118,18 @@ public struct IncidentStore: Sendable {
             let (source, hint, area) = try row.decode((String, String, String).self)
             hints[source, default: [:]][hint] = area
         }
+        let areaIndex = try await areas.index(using: connection)
         var normalizers: [String: IncidentNormalizer] = [:]
         for source in sources {
             let categoryTable = categories[source] ?? [:]
             let hintTable = hints[source] ?? [:]
-            // Area polygons are not imported yet; the source's area-hint mapping decides.
+            // SPEC §4.2: the polygon containing the point, else the source's area-hint mapping.
             normalizers[source] = IncidentNormalizer(
                 lookupCategory: { _, label in categoryTable[label] },
-                resolveArea: { _, hint in hint.flatMap { hintTable[$0] } })
+                resolveArea: { coordinate, hint in
+                    coordinate.flatMap { areaIndex.areaID(containingLatitude: $0.lat, longitude: $0.lon) }
+                        ?? hint.flatMap { hintTable[$0] }
+                })
         }
         return normalizers
     }

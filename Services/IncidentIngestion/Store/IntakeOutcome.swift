@@ -15,7 +15,8 @@ public struct IntakeOutcome: Sendable, Equatable, Encodable {
     }
 
     public var externalId: String?
-    public var id: UUID?
+    /// The incident id, lower case (as in events and Kafka keys).
+    public var id: String?
     public var revision: Int?
     public var status: Status
     public var errors: [ProblemDetails.FieldError]
@@ -24,7 +25,7 @@ public struct IntakeOutcome: Sendable, Equatable, Encodable {
 
     public init(externalId: String?, id: UUID?, revision: Int?, status: Status, errors: [ProblemDetails.FieldError] = [], stale: Bool? = nil) {
         self.externalId = externalId
-        self.id = id
+        self.id = id?.uuidString.lowercased()
         self.revision = revision
         self.status = status
         self.errors = errors

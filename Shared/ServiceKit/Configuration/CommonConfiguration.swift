@@ -66,6 +66,10 @@ public struct CommonConfiguration: Sendable {
 
     public func topic(_ topic: Contracts.Topic) -> String { topic.name(prefix: topicPrefix) }
 
+    /// Consumer groups carry the topic prefix too, so deployments sharing a cluster never
+    /// share (and rebalance) a group.
+    public func consumerGroup(_ name: String) -> String { topicPrefix + name }
+
     public var kafka: KafkaConfiguration {
         KafkaConfiguration(brokers: kafkaBrokers, clientID: serviceName, statisticsInterval: kafkaStatisticsInterval)
     }

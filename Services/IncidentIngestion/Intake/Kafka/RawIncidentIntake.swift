@@ -15,6 +15,8 @@ import ServiceLifecycle
 /// it is `unchanged` and publishes nothing. Invalid records go to `incidents.rejected` with
 /// the original bytes; a record the store itself cannot take goes to `incidents.raw.dlt`.
 public struct RawIncidentIntake: Service {
+    /// The group name; deployments sharing a cluster are kept apart by the topic prefix,
+    /// which is prepended to group names as well.
     public static let consumerGroup = "incident-ingestion"
 
     let consumer: KafkaConsumer
@@ -22,17 +24,17 @@ public struct RawIncidentIntake: Service {
     let deadLetters: DeadLetterPublisher
     let logger: Logger
 
-    public init(consumer: KafkaConsumer, producer: KafkaProducer, store: IncidentStore, logger: Logger) {
+    public init(consumer: KafkaConsumer, producer: KafkaProducer, store: IncidentStore, groupID: String, logger: Logger) {
         self.consumer = consumer
         self.store = store
-        self.deadLetters = DeadLetterPublisher(producer: producer, consumerGroup: Self.consumerGroup)
+        self.deadLetters = DeadLetterPublisher(producer: producer, consumerGroup: groupID)
         self.logger = logger
     }
 
     public static func makeConsumer(_ configuration: CommonConfiguration, logger: Logger) throws -> KafkaConsumer {
         try KafkaConsumer(
             configuration: KafkaConsumerConfiguration(
-                kafka: configuration.kafka, groupID: consumerGroup, topics: [configuration.topic(.incidentsRaw)],
+                kafka: configuration.kafka, groupID: configuration.consumerGroup(consumerGroup), topics: [configuration.topic(.incidentsRaw)],
                 sessionTimeout: configuration.kafkaSessionTimeout),
             logger: logger)
     }
