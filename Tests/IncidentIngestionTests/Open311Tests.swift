@@ -283,7 +283,6 @@ struct Open311Tests {
     // MARK: - Helpers
 
     static func array(_ text: String) throws -> [[String: Any]] {
-        print("BODY", text.prefix(900))
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]], "not a JSON array of objects: \(text)")
     }
 
@@ -309,7 +308,6 @@ struct Open311Tests {
         request.httpBody = Data(body.utf8)
         request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         let (data, response) = try await URLSession.shared.data(for: request)
-        print("POST", (response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self).prefix(600))
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
     }
 

@@ -27,16 +27,32 @@ public struct IncidentStore: Sendable {
     /// Stores `incidents` (already validated) and keeps `rejected` on `incidents.rejected`.
     /// An incident of a source nobody registered is rejected too (`source unknown_source`).
     /// Returns one outcome per incident, in order.
+    ///
+    /// One transaction per batch and a fixed number of set-based statements, whatever the
+    /// batch size: lock the current rows, decide in memory, then write incidents, revisions,
+    /// outbox events and unmapped-label counts with one statement each.
     public func ingest(_ incidents: [RawIncident], rejected: [RejectedSubmission] = [], channel: String = "http") async throws -> [IntakeOutcome] {
         try await postgres.withTransaction { connection in
             let now = clock()
             let sources = Array(Set(incidents.map(\.source)))
             let registered = Set(try await connection.query("SELECT id FROM sources WHERE id = ANY(\(sources))").map { try $0.decode(0, as: String.self) })
             let normalizers = try await makeNormalizers(sources: registered, connection: connection)
+            let ids = incidents.map { IncidentIdentity.id(source: $0.source, externalId: $0.externalId) }
+
+            var current: [UUID: Stored] = [:]
+            for row in try await connection.query("""
+                SELECT id, revision, content_hash, source_updated_at FROM incidents WHERE id = ANY(\(Array(Set(ids)))) ORDER BY id FOR UPDATE
+                """) {
+                current[try row.decode(0, as: UUID.self)] = Stored(
+                    revision: try row.decode(1, as: Int.self), contentHash: try row.decode(2, as: String.self),
+                    updatedAt: try row.decode(3, as: Date?.self))
+            }
+
+            var plan = WritePlan()
             var outcomes: [IntakeOutcome] = []
             outcomes.reserveCapacity(incidents.count)
             var rejections = rejected
-            for raw in incidents {
+            for (raw, id) in zip(incidents, ids) {
                 guard let normalizer = normalizers[raw.source] else {
                     let error = ProblemDetails.FieldError(field: "source", code: "unknown_source", message: "no source \(raw.source) is registered")
                     rejections.append(RejectedSubmission(
@@ -45,8 +61,27 @@ public struct IncidentStore: Sendable {
                     outcomes.append(IntakeOutcome(externalId: raw.externalId, id: nil, revision: nil, status: .rejected, errors: [error]))
                     continue
                 }
-                outcomes.append(try await store(raw, normalizer: normalizer, now: now, connection: connection))
+                let contentHash = try Self.contentHash(raw)
+                let stored = current[id]
+                if let stored, stored.contentHash == contentHash {
+                    outcomes.append(IntakeOutcome(externalId: raw.externalId, id: id, revision: stored.revision, status: .unchanged))
+                    continue
+                }
+                if let stored, let storedUpdatedAt = stored.updatedAt, let updatedAt = raw.updatedAt, updatedAt < storedUpdatedAt {
+                    plan.stale.append(id)
+                    Counter(label: "coalition_ingestion_stale_total", dimensions: [("source", raw.source)]).increment()
+                    outcomes.append(IntakeOutcome(externalId: raw.externalId, id: id, revision: stored.revision, status: .unchanged, stale: true))
+                    continue
+                }
+                let revision = (stored?.revision ?? 0) + 1
+                let normalized = normalizer.normalize(raw, revision: revision, ingestedAt: now)
+                let document = String(decoding: try CoalitionJSON.encoder.encode(normalized.incident), as: UTF8.self)
+                plan.add(id: id, raw: raw, incident: normalized.incident, document: document, contentHash: contentHash, at: now)
+                if normalized.unmapped { plan.unmapped[UnmappedKey(source: raw.source, label: raw.category), default: 0] += 1 }
+                current[id] = Stored(revision: revision, contentHash: contentHash, updatedAt: raw.updatedAt ?? stored?.updatedAt)
+                outcomes.append(IntakeOutcome(externalId: raw.externalId, id: id, revision: revision, status: revision == 1 ? .accepted : .updated))
             }
+            try await plan.write(to: connection)
             if !rejections.isEmpty {
                 try await Outbox.enqueue(try rejections.map { try Self.rejectionEvent($0, at: now) }, in: connection)
             }
@@ -54,54 +89,92 @@ public struct IncidentStore: Sendable {
         }
     }
 
-    private func store(_ raw: RawIncident, normalizer: IncidentNormalizer, now: Date, connection: PostgresConnection) async throws -> IntakeOutcome {
-        let id = IncidentIdentity.id(source: raw.source, externalId: raw.externalId)
-        let contentHash = try Self.contentHash(raw)
-        let existing = try await connection.query("""
-            SELECT revision, content_hash, source_updated_at FROM incidents WHERE id = \(id) FOR UPDATE
-            """).first
-        var revision = 1
-        if let existing {
-            let storedRevision = try existing.decode(0, as: Int.self)
-            let storedHash = try existing.decode(1, as: String.self)
-            let storedUpdatedAt = try existing.decode(2, as: Date?.self)
-            if storedHash == contentHash {
-                return IntakeOutcome(externalId: raw.externalId, id: id, revision: storedRevision, status: .unchanged)
-            }
-            if let storedUpdatedAt, let updatedAt = raw.updatedAt, updatedAt < storedUpdatedAt {
-                try await connection.execute("UPDATE incidents SET stale_updates = stale_updates + 1 WHERE id = \(id)")
-                Counter(label: "coalition_ingestion_stale_total", dimensions: [("source", raw.source)]).increment()
-                return IntakeOutcome(externalId: raw.externalId, id: id, revision: storedRevision, status: .unchanged, stale: true)
-            }
-            revision = storedRevision + 1
+    struct Stored {
+        var revision: Int
+        var contentHash: String
+        var updatedAt: Date?
+    }
+
+    struct UnmappedKey: Hashable {
+        var source: String
+        var label: String
+    }
+
+    /// The rows one batch writes, as columns for `unnest`.
+    struct WritePlan {
+        /// Position of each incident's latest revision (a batch may carry one incident twice).
+        var latest: [UUID: Int] = [:]
+        var ids: [UUID] = []
+        var sources: [String] = []
+        var externalIds: [String] = []
+        var revisions: [Int] = []
+        var hashes: [String] = []
+        var updatedAts: [String?] = []
+        var categories: [String] = []
+        var areas: [String] = []
+        var occurredAts: [String] = []
+        var closedAts: [String?] = []
+        var documents: [String] = []
+        var events: [OutboxEvent] = []
+        var stale: [UUID] = []
+        var unmapped: [UnmappedKey: Int] = [:]
+
+        mutating func add(id: UUID, raw: RawIncident, incident: CanonicalIncident, document: String, contentHash: String, at now: Date) {
+            latest[id] = ids.count
+            ids.append(id)
+            sources.append(raw.source)
+            externalIds.append(raw.externalId)
+            revisions.append(incident.revision)
+            hashes.append(contentHash)
+            updatedAts.append(raw.updatedAt.map(RFC3339.string(from:)))
+            categories.append(incident.category.rawValue)
+            areas.append(incident.areaId)
+            occurredAts.append(RFC3339.string(from: incident.occurredAt))
+            closedAts.append(incident.closedAt.map(RFC3339.string(from:)))
+            documents.append(document)
+            let key = id.uuidString.lowercased()
+            events.append(OutboxEvent(
+                topic: .incidentsNormalized, key: key,
+                event: CloudEvent(
+                    id: "\(key)#\(incident.revision)", source: IncidentStore.eventSource, type: EventType.incident, time: now,
+                    subject: key, data: Array(document.utf8))))
         }
-        let normalized = normalizer.normalize(raw, revision: revision, ingestedAt: now)
-        let incident = normalized.incident
-        let document = String(decoding: try CoalitionJSON.encoder.encode(incident), as: UTF8.self)
-        try await connection.execute("""
-            INSERT INTO incidents (id, source_id, external_id, revision, content_hash, source_updated_at, category, area_id,
-                                   occurred_at, closed_at, document)
-            VALUES (\(id), \(raw.source), \(raw.externalId), \(revision), \(contentHash), \(raw.updatedAt), \(incident.category.rawValue),
-                    \(incident.areaId), \(incident.occurredAt), \(incident.closedAt), \(document)::jsonb)
-            ON CONFLICT (id) DO UPDATE SET
-                revision = EXCLUDED.revision, content_hash = EXCLUDED.content_hash,
-                source_updated_at = EXCLUDED.source_updated_at, category = EXCLUDED.category, area_id = EXCLUDED.area_id,
-                occurred_at = EXCLUDED.occurred_at, closed_at = EXCLUDED.closed_at, document = EXCLUDED.document, updated_at = now()
-            """)
-        try await connection.execute("""
-            INSERT INTO incident_revisions (incident_id, revision, document) VALUES (\(id), \(revision), \(document)::jsonb)
-            """)
-        if normalized.unmapped {
-            try await connection.execute("""
-                INSERT INTO unmapped_labels (source_id, label, occurrences) VALUES (\(raw.source), \(raw.category), 1)
-                ON CONFLICT (source_id, label) DO UPDATE SET occurrences = unmapped_labels.occurrences + 1, last_seen = now()
-                """)
+
+        func write(to connection: PostgresConnection) async throws {
+            if !ids.isEmpty {
+                // The incidents table gets each incident's latest revision of the batch only:
+                // one statement may not update the same row twice.
+                let last = latest.values.sorted()
+                func pick<T>(_ column: [T]) -> [T] { last.map { column[$0] } }
+                try await connection.execute("""
+                    INSERT INTO incidents (id, source_id, external_id, revision, content_hash, source_updated_at, category, area_id,
+                                           occurred_at, closed_at, document)
+                    SELECT * FROM unnest(\(pick(ids))::uuid[], \(pick(sources))::text[], \(pick(externalIds))::text[], \(pick(revisions))::int[],
+                                         \(pick(hashes))::text[], \(pick(updatedAts))::timestamptz[], \(pick(categories))::text[], \(pick(areas))::text[],
+                                         \(pick(occurredAts))::timestamptz[], \(pick(closedAts))::timestamptz[], \(pick(documents))::jsonb[])
+                    ON CONFLICT (id) DO UPDATE SET
+                        revision = EXCLUDED.revision, content_hash = EXCLUDED.content_hash,
+                        source_updated_at = EXCLUDED.source_updated_at, category = EXCLUDED.category, area_id = EXCLUDED.area_id,
+                        occurred_at = EXCLUDED.occurred_at, closed_at = EXCLUDED.closed_at, document = EXCLUDED.document, updated_at = now()
+                    """)
+                try await connection.execute("""
+                    INSERT INTO incident_revisions (incident_id, revision, document)
+                    SELECT * FROM unnest(\(ids)::uuid[], \(revisions)::int[], \(documents)::jsonb[])
+                    """)
+                try await Outbox.enqueue(events, in: connection)
+            }
+            if !stale.isEmpty {
+                try await connection.execute("UPDATE incidents SET stale_updates = stale_updates + 1 WHERE id = ANY(\(stale))")
+            }
+            if !unmapped.isEmpty {
+                let keys = Array(unmapped.keys)
+                try await connection.execute("""
+                    INSERT INTO unmapped_labels (source_id, label, occurrences)
+                    SELECT * FROM unnest(\(keys.map(\.source))::text[], \(keys.map(\.label))::text[], \(keys.map { unmapped[$0]! })::bigint[])
+                    ON CONFLICT (source_id, label) DO UPDATE SET occurrences = unmapped_labels.occurrences + EXCLUDED.occurrences, last_seen = now()
+                    """)
+            }
         }
-        let event = CloudEvent(
-            id: "\(id.uuidString.lowercased())#\(revision)", source: Self.eventSource, type: EventType.incident, time: now,
-            subject: id.uuidString.lowercased(), data: Array(document.utf8))
-        try await Outbox.enqueue([OutboxEvent(topic: .incidentsNormalized, key: id.uuidString.lowercased(), event: event)], in: connection)
-        return IntakeOutcome(externalId: raw.externalId, id: id, revision: revision, status: revision == 1 ? .accepted : .updated)
     }
 
     /// One normalizer per source of the batch, with that source's category mappings and area
