@@ -127,6 +127,31 @@ struct HTTPIntakeTests {
         }
     }
 
+    @Test("past its token bucket a source gets 429 with Retry-After; the operator is not limited")
+    func rateLimit() async throws {
+        try await withTemporaryDatabase { databaseURL in
+            let service = try await ServiceProcess.start("incident-ingestion", environment: [
+                "COALITION_DATABASE_URL": databaseURL, "COALITION_TOPIC_PREFIX": TestEnvironment.uniqueName("rate") + ".",
+                "COALITION_OPERATOR_TOKEN": "operator-secret", "COALITION_INGESTION_RATE_LIMIT": "1", "COALITION_INGESTION_BURST": "2",
+            ])
+            let postgres = try PostgresClient(configuration: .init(connectionString: databaseURL, maxConnections: 1), logger: TestEnvironment.logger)
+            defer { postgres.shutdown() }
+            let key = try await SourceRegistry(postgres: postgres).add(id: "nyc-311", name: "NYC 311", timezone: "America/New_York")
+            let url = service.baseURL + "/v1/incidents"
+            let batchOfTwo = #"{"incidents":[\#(Self.example),\#(Self.example)]}"#
+            var (status, body) = try await HTTPProbe.post(url, json: batchOfTwo, bearer: key)
+            #expect(status == 202, "\(body)")
+            (status, body) = try await HTTPProbe.post(url, json: Self.example, bearer: key)
+            #expect(status == 429)
+            let problem = try Self.object(body)
+            #expect(problem["status"] as? Int == 429)
+            #expect((problem["detail"] as? String)?.contains("rate limit") == true)
+            (status, _) = try await HTTPProbe.post(url, json: Self.example, bearer: "operator-secret")
+            #expect(status == 202)
+            #expect(try await service.stop() == 0)
+        }
+    }
+
     @Test("the NYC 311 export imports through the same path; a second import changes nothing")
     func csvImport() async throws {
         try await withTemporaryDatabase { databaseURL in

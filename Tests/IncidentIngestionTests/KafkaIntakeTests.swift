@@ -47,6 +47,19 @@ struct KafkaIntakeTests {
                 let reasons = rejected.map(\.valueString).joined()
                 #expect(reasons.contains("invalid_time"))
                 #expect(reasons.contains("unknown_source"))
+                // The bad record names where it came from, in headers and in the table.
+                let invalid = try #require(rejected.first { $0.valueString.contains("invalid_time") })
+                #expect(invalid.header("ce_originaltopic")?.stringValue == prefix + "incidents.raw")
+                #expect(invalid.header("ce_originaloffset")?.stringValue == "2")
+                let kept = try await postgres.query("""
+                    SELECT channel, original_topic, original_offset, convert_from(original, 'UTF8'), reasons::text
+                    FROM rejected_incidents ORDER BY id
+                    """)
+                #expect(kept.count == 2)
+                let first = try #require(kept.first)
+                #expect(try first.decode(1, as: String?.self) == prefix + "incidents.raw")
+                #expect(try first.decode(2, as: Int?.self) == 2)
+                #expect(try first.decode(3, as: String.self) == bad)
                 // Stored once each, revision 1: the duplicate record did not make a revision.
                 let rows = try await postgres.query("SELECT external_id, revision FROM incidents ORDER BY external_id")
                 #expect(try rows.map { try $0.decode((String, Int).self) }.map { "\($0.0)#\($0.1)" } == ["w-1#1", "w-2#1"])

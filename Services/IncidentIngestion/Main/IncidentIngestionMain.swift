@@ -11,7 +11,8 @@ enum IncidentIngestionMain {
             let store = IncidentStore(postgres: context.postgres, logger: context.logger)
             IncidentRoutes(
                 store: store, sources: SourceRegistry(postgres: context.postgres), postgres: context.postgres,
-                operatorToken: configuration.common.operatorToken
+                operatorToken: configuration.common.operatorToken,
+                rateLimiter: SourceRateLimiter(rate: Double(configuration.rateLimit), burst: Double(configuration.burst))
             ).register(on: context.router)
             Open311Routes(store: store, sources: SourceRegistry(postgres: context.postgres), postgres: context.postgres).register(on: context.router)
             let consumer = try RawIncidentIntake.makeConsumer(configuration.common, logger: context.logger)

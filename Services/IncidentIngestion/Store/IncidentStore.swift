@@ -83,6 +83,7 @@ public struct IncidentStore: Sendable {
             }
             try await plan.write(to: connection)
             if !rejections.isEmpty {
+                try await Self.keep(rejections, in: connection)
                 try await Outbox.enqueue(try rejections.map { try Self.rejectionEvent($0, at: now) }, in: connection)
             }
             return outcomes
@@ -213,6 +214,19 @@ public struct IncidentStore: Sendable {
         return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// Rejections are also rows, so operators can count them by source and reason.
+    static func keep(_ rejections: [RejectedSubmission], in connection: PostgresConnection) async throws {
+        let reasons = try rejections.map { String(decoding: try CoalitionJSON.encoder.encode($0.errors), as: UTF8.self) }
+        try await connection.execute("""
+            INSERT INTO rejected_incidents (channel, source_id, external_id, reasons, original, original_topic, original_partition, original_offset)
+            SELECT u.channel, u.source_id, u.external_id, u.reasons::jsonb, decode(u.original, 'hex'), u.topic, u.partition, u.position
+            FROM unnest(\(rejections.map(\.channel))::text[], \(rejections.map(\.source))::text[], \(rejections.map(\.externalId))::text[],
+                        \(reasons)::text[], \(rejections.map { Outbox.hex($0.original) })::text[], \(rejections.map { $0.origin?.topic })::text[],
+                        \(rejections.map { $0.origin.map { Int($0.partition) } })::int[], \(rejections.map { $0.origin.map { Int($0.offset) } })::bigint[])
+                 AS u(channel, source_id, external_id, reasons, original, topic, partition, position)
+            """)
+    }
+
     static func rejectionEvent(_ rejected: RejectedSubmission, at time: Date) throws -> OutboxEvent {
         struct Payload: Encodable {
             var source: String?
@@ -221,13 +235,23 @@ public struct IncidentStore: Sendable {
             var originalBase64: String
             var reasons: [ProblemDetails.FieldError]
             var rejectedAt: Date
+            var originalTopic: String?
+            var originalPartition: Int32?
+            var originalOffset: Int64?
         }
         let payload = Payload(
             source: rejected.source, externalId: rejected.externalId, channel: rejected.channel,
-            originalBase64: Data(rejected.original).base64EncodedString(), reasons: rejected.errors, rejectedAt: time)
-        let event = try CloudEvent(
+            originalBase64: Data(rejected.original).base64EncodedString(), reasons: rejected.errors, rejectedAt: time,
+            originalTopic: rejected.origin?.topic, originalPartition: rejected.origin?.partition, originalOffset: rejected.origin?.offset)
+        var event = try CloudEvent(
             id: UUID().uuidString.lowercased(), source: eventSource, type: EventType.incidentRejected, time: time,
             subject: rejected.externalId, payload: payload)
+        if let origin = rejected.origin {
+            // Also as headers (CloudEvents extensions `ce_original*`), readable without parsing the value.
+            event.extensions = [
+                "originaltopic": origin.topic, "originalpartition": String(origin.partition), "originaloffset": String(origin.offset),
+            ]
+        }
         let key = [rejected.source, rejected.externalId].compactMap { $0 }.joined(separator: "/")
         return OutboxEvent(topic: .incidentsRejected, key: key.isEmpty ? nil : key, event: event)
     }

@@ -41,12 +41,26 @@ public struct RejectedSubmission: Sendable {
     public var errors: [ProblemDetails.FieldError]
     /// Where it came from: `http`, `csv`, `kafka`, `open311`.
     public var channel: String
+    /// The record's place on `incidents.raw`, for Kafka submissions.
+    public var origin: KafkaOrigin?
 
-    public init(source: String?, externalId: String?, original: [UInt8], errors: [ProblemDetails.FieldError], channel: String) {
+    public struct KafkaOrigin: Sendable, Equatable {
+        public var topic: String
+        public var partition: Int32
+        public var offset: Int64
+        public init(topic: String, partition: Int32, offset: Int64) {
+            self.topic = topic
+            self.partition = partition
+            self.offset = offset
+        }
+    }
+
+    public init(source: String?, externalId: String?, original: [UInt8], errors: [ProblemDetails.FieldError], channel: String, origin: KafkaOrigin? = nil) {
         self.source = source
         self.externalId = externalId
         self.original = original
         self.errors = errors
         self.channel = channel
+        self.origin = origin
     }
 }

@@ -22,7 +22,7 @@ public enum Outbox {
     private static let digits = Array("0123456789abcdef".utf8)
 
     /// Bytes as hex text: bound as text arrays, decoded by the server (`decode(…, 'hex')`).
-    static func hex(_ bytes: [UInt8]) -> String {
+    public static func hex(_ bytes: [UInt8]) -> String {
         var text = [UInt8]()
         text.reserveCapacity(bytes.count * 2)
         for byte in bytes {

@@ -19,12 +19,14 @@ public struct IncidentRoutes: Sendable {
     let sources: SourceRegistry
     let postgres: PostgresClient
     let operatorToken: String?
+    let rateLimiter: SourceRateLimiter
 
-    public init(store: IncidentStore, sources: SourceRegistry, postgres: PostgresClient, operatorToken: String?) {
+    public init(store: IncidentStore, sources: SourceRegistry, postgres: PostgresClient, operatorToken: String?, rateLimiter: SourceRateLimiter) {
         self.store = store
         self.sources = sources
         self.postgres = postgres
         self.operatorToken = operatorToken
+        self.rateLimiter = rateLimiter
     }
 
     public func register(on router: Router<BasicRequestContext>) {
@@ -81,6 +83,14 @@ public struct IncidentRoutes: Sendable {
             (isBatch, items) = (false, [document])
         }
 
+        // Floods: each source's bucket pays one token per incident; the operator is not limited.
+        if case .source(let source) = caller, let wait = rateLimiter.take(items.count, for: source) {
+            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+            throw ProblemDetails(
+                status: .tooManyRequests,
+                detail: "Source \(source) is over its rate limit of \(Int(rateLimiter.rate)) incidents/s (burst \(Int(rateLimiter.burst))); retry in \(seconds) s.",
+                headers: [.retryAfter: String(seconds)])
+        }
         var valid: [(index: Int, incident: RawIncident)] = []
         var rejected: [(index: Int, submission: RejectedSubmission)] = []
         for (index, item) in items.enumerated() {

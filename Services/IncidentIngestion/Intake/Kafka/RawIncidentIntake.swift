@@ -54,7 +54,8 @@ public struct RawIncidentIntake: Service {
             case .success(let incident): valid.append((message, incident))
             case .failure(let failure):
                 rejected.append(RejectedSubmission(
-                    source: nil, externalId: message.keyString, original: message.value, errors: failure.errors, channel: "kafka"))
+                    source: nil, externalId: message.keyString, original: message.value, errors: failure.errors, channel: "kafka",
+                    origin: .init(topic: message.topic, partition: message.partition, offset: message.offset)))
             }
         }
         do {
