@@ -127,6 +127,50 @@ struct HTTPIntakeTests {
         }
     }
 
+    @Test("listing pages through every incident once with the cursor, and filters by category")
+    func listWithCursor() async throws {
+        try await withTemporaryDatabase { databaseURL in
+            let service = try await ServiceProcess.start("incident-ingestion", environment: [
+                "COALITION_DATABASE_URL": databaseURL, "COALITION_TOPIC_PREFIX": TestEnvironment.uniqueName("list") + ".",
+            ])
+            let postgres = try PostgresClient(configuration: .init(connectionString: databaseURL, maxConnections: 1), logger: TestEnvironment.logger)
+            defer { postgres.shutdown() }
+            let registry = SourceRegistry(postgres: postgres)
+            let key = try await registry.add(id: "watch", name: "Watch", timezone: "UTC")
+            let otherKey = try await registry.add(id: "other", name: "Other", timezone: "UTC")
+            let items = (0..<25).map { index in
+                #"{"source":"watch","external_id":"w\#(index)","category":"\#(index % 5 == 0 ? "noise" : "theft")","occurred_at":"2025-03-14T01:20:00Z","area_hint":"a"}"#
+            }
+            let (status, body) = try await HTTPProbe.post(service.baseURL + "/v1/incidents", json: #"{"incidents":[\#(items.joined(separator: ","))]}"#, bearer: key)
+            #expect(status == 202, "\(body)")
+
+            var seen: [String] = []
+            var cursor: String?
+            var pages = 0
+            repeat {
+                let address = service.baseURL + "/v1/incidents?limit=10" + (cursor.map { "&cursor=\($0)" } ?? "")
+                let (pageStatus, page) = try await HTTPProbe.get(address, bearer: key)
+                #expect(pageStatus == 200)
+                let object = try Self.object(page)
+                seen += try #require(object["incidents"] as? [[String: Any]]).compactMap { $0["external_id"] as? String }
+                cursor = object["next_cursor"] as? String
+                pages += 1
+            } while cursor != nil && pages < 10
+            #expect(pages == 3)
+            #expect(seen.count == 25)
+            #expect(Set(seen).count == 25)
+
+            let (_, noise) = try await HTTPProbe.get(service.baseURL + "/v1/incidents?category=noise", bearer: key)
+            #expect(try #require(try Self.object(noise)["incidents"] as? [[String: Any]]).count == 5)
+            let (forbidden, _) = try await HTTPProbe.get(service.baseURL + "/v1/incidents?source=watch", bearer: otherKey)
+            #expect(forbidden == 403)
+            let (empty, none) = try await HTTPProbe.get(service.baseURL + "/v1/incidents", bearer: otherKey)
+            #expect(empty == 200)
+            #expect(try #require(try Self.object(none)["incidents"] as? [[String: Any]]).isEmpty)
+            #expect(try await service.stop() == 0)
+        }
+    }
+
     @Test("past its token bucket a source gets 429 with Retry-After; the operator is not limited")
     func rateLimit() async throws {
         try await withTemporaryDatabase { databaseURL in

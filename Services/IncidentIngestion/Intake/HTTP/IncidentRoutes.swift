@@ -32,6 +32,7 @@ public struct IncidentRoutes: Sendable {
     public func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/incidents") { request, context in try await submit(request, context: context) }
         router.get("/v1/incidents/{id}") { request, context in try await fetch(request, context: context) }
+        router.get("/v1/incidents") { request, context in try await list(request, context: context) }
     }
 
     /// Who is calling: the operator (any source) or one source.
@@ -145,5 +146,69 @@ public struct IncidentRoutes: Sendable {
         let (source, document) = try row.decode((String, String).self)
         guard caller.mayWrite(source) else { throw ProblemDetails(status: .notFound, detail: "No incident with that id.") }
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: document)))
+    }
+
+    /// `GET /v1/incidents?source=&area=&category=&since=&limit=&cursor=`: current revisions in
+    /// update order (`since` = updated at or after), paged with an opaque keyset cursor so a
+    /// client can follow changes without missing or repeating one.
+    func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let caller = try await authenticate(request)
+        let parameters = request.uri.queryParameters
+        var query: PostgresQuery = "SELECT document::text, updated_at::text, id FROM incidents WHERE true"
+        var source = parameters["source"].map(String.init)
+        if case .source(let own) = caller {
+            if let source, source != own { throw ProblemDetails(status: .forbidden, detail: "This key may only read incidents of its own source.") }
+            source = own
+        }
+        if let source { query.append(" AND source_id = \(source)") }
+        if let area = parameters["area"].map(String.init) { query.append(" AND area_id = \(area)") }
+        if let category = parameters["category"].map(String.init) { query.append(" AND category = \(category)") }
+        if let since = parameters["since"].map(String.init) {
+            guard let date = RFC3339.date(from: since) else {
+                throw ProblemDetails(status: .badRequest, title: "Invalid query",
+                                     errors: [.init(field: "since", code: "invalid_time", message: "since must be an RFC 3339 time with offset")])
+            }
+            query.append(" AND updated_at >= \(date)")
+        }
+        if let cursor = parameters["cursor"].map(String.init) {
+            guard let (updatedAt, id) = Self.decodeCursor(cursor) else {
+                throw ProblemDetails(status: .badRequest, title: "Invalid query",
+                                     errors: [.init(field: "cursor", code: "invalid_cursor", message: "use the next_cursor of a previous page")])
+            }
+            query.append(" AND (updated_at, id) > (\(updatedAt)::timestamptz, \(id))")
+        }
+        let limit = min(max(Int(parameters["limit"].map(String.init) ?? "") ?? 100, 1), 1000)
+        query.append(" ORDER BY updated_at, id LIMIT \(limit + 1)")
+        let rows = try await postgres.query(query)
+        var documents: [String] = []
+        var nextCursor: String?
+        for (index, row) in rows.enumerated() {
+            if index == limit {
+                let previous = rows[index - 1]
+                nextCursor = Self.encodeCursor(updatedAt: try previous.decode(1, as: String.self), id: try previous.decode(2, as: UUID.self))
+                break
+            }
+            documents.append(try row.decode(0, as: String.self))
+        }
+        var body = "{\"incidents\":[" + documents.joined(separator: ",") + "]"
+        if let nextCursor { body += ",\"next_cursor\":\"\(nextCursor)\"" }
+        body += "}"
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// The cursor carries the last row's exact `updated_at` (PostgreSQL's own text form, so no
+    /// precision is lost) and id, base64url-encoded.
+    static func encodeCursor(updatedAt: String, id: UUID) -> String {
+        Data("\(updatedAt)|\(id.uuidString.lowercased())".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    static func decodeCursor(_ cursor: String) -> (String, UUID)? {
+        var base64 = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        guard let data = Data(base64Encoded: base64) else { return nil }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: "|")
+        guard parts.count == 2, let id = UUID(uuidString: String(parts[1])) else { return nil }
+        return (String(parts[0]), id)
     }
 }
