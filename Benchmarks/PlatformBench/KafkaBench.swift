@@ -12,7 +12,7 @@ struct KafkaBench {
 
     /// Rounds per measurement; ours and the reference alternate, and the median counts, so a
     /// burst of load from elsewhere on the machine does not decide the ratio.
-    static let rounds = 3
+    static let rounds = 5
 
     func run() async throws -> [BenchResult] {
         let admin = try KafkaAdmin(configuration: KafkaConfiguration(brokers: brokers, statisticsInterval: .zero), logger: logger)
