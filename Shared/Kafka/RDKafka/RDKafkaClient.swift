@@ -2,6 +2,7 @@ import CRdKafka
 import Dispatch
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 
 /// `rd_kafka_t*` is thread-safe per librdkafka's documentation; the wrapper only hands it
 /// to librdkafka calls and never dereferences it.
@@ -18,6 +19,9 @@ final class RDKafkaClient: Sendable {
     let kind: Kind
     let context: RDKafkaCallbackContext
     private let contextRetain: Unmanaged<RDKafkaCallbackContext>
+    /// Topic handles by name. Producing by name makes librdkafka look the topic up under its
+    /// client-wide lock for every record; a cached handle skips that.
+    private let topicHandles = NIOLockedValueBox<[String: RDKafkaHandle]>([:])
 
     var rk: OpaquePointer { handle.pointer }
 
@@ -38,8 +42,19 @@ final class RDKafkaClient: Sendable {
     }
 
     deinit {
+        for topic in topicHandles.withLockedValue({ $0.values }) { rd_kafka_topic_destroy(topic.pointer) }
         rd_kafka_destroy(rk)
         contextRetain.release()
+    }
+
+    /// The handle of `topic`, created on first use and kept for the client's lifetime.
+    func topicHandle(_ topic: String) -> OpaquePointer? {
+        topicHandles.withLockedValue { handles in
+            if let handle = handles[topic] { return handle.pointer }
+            guard let created = rd_kafka_topic_new(rk, topic, nil) else { return nil }
+            handles[topic] = RDKafkaHandle(pointer: created)
+            return created
+        }
     }
 
     // MARK: Producing
@@ -60,39 +75,41 @@ final class RDKafkaClient: Sendable {
                 }
             }
         }
-        let error: OpaquePointer? = record.topic.withCString { topic in
-            record.value.withUnsafeBytes { value in
-                withOptionalBytes(record.key) { key in
-                    withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { values in
-                        var count = 0
-                        func append(_ configure: (inout rd_kafka_vu_t) -> Void) {
-                            var element = rd_kafka_vu_t()
-                            configure(&element)
-                            values.initializeElement(at: count, to: element)
-                            count += 1
-                        }
-                        append { $0.vtype = RD_KAFKA_VTYPE_TOPIC; $0.u.cstr = topic }
-                        append {
-                            $0.vtype = RD_KAFKA_VTYPE_VALUE
-                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
-                            $0.u.mem.size = value.count
-                        }
-                        if let key {
-                            append {
-                                $0.vtype = RD_KAFKA_VTYPE_KEY
-                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
-                                $0.u.mem.size = key.count
-                            }
-                        }
-                        append { $0.vtype = RD_KAFKA_VTYPE_MSGFLAGS; $0.u.i = RD_KAFKA_MSG_F_COPY }
-                        append { $0.vtype = RD_KAFKA_VTYPE_OPAQUE; $0.u.ptr = opaque }
-                        if let headers { append { $0.vtype = RD_KAFKA_VTYPE_HEADERS; $0.u.headers = headers } }
-                        if let partition = record.partition {
-                            append { $0.vtype = RD_KAFKA_VTYPE_PARTITION; $0.u.i32 = partition }
-                        }
-                        defer { values.baseAddress!.deinitialize(count: count) }
-                        return rd_kafka_produceva(rk, values.baseAddress, count)
+        guard let topicHandle = topicHandle(record.topic) else {
+            if let headers { rd_kafka_headers_destroy(headers) }
+            throw KafkaError(.produceFailed, "invalid topic name \(record.topic)", persistence: .notPersisted)
+        }
+        let error: OpaquePointer? = record.value.withUnsafeBytes { value in
+            withOptionalBytes(record.key) { key in
+                withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 7) { values in
+                    var count = 0
+                    func append(_ configure: (inout rd_kafka_vu_t) -> Void) {
+                        var element = rd_kafka_vu_t()
+                        configure(&element)
+                        values.initializeElement(at: count, to: element)
+                        count += 1
                     }
+                    append { $0.vtype = RD_KAFKA_VTYPE_RKT; $0.u.rkt = topicHandle }
+                    append {
+                        $0.vtype = RD_KAFKA_VTYPE_VALUE
+                        $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                        $0.u.mem.size = value.count
+                    }
+                    if let key {
+                        append {
+                            $0.vtype = RD_KAFKA_VTYPE_KEY
+                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                            $0.u.mem.size = key.count
+                        }
+                    }
+                    append { $0.vtype = RD_KAFKA_VTYPE_MSGFLAGS; $0.u.i = RD_KAFKA_MSG_F_COPY }
+                    append { $0.vtype = RD_KAFKA_VTYPE_OPAQUE; $0.u.ptr = opaque }
+                    if let headers { append { $0.vtype = RD_KAFKA_VTYPE_HEADERS; $0.u.headers = headers } }
+                    if let partition = record.partition {
+                        append { $0.vtype = RD_KAFKA_VTYPE_PARTITION; $0.u.i32 = partition }
+                    }
+                    defer { values.baseAddress!.deinitialize(count: count) }
+                    return rd_kafka_produceva(rk, values.baseAddress, count)
                 }
             }
         }
