@@ -165,7 +165,17 @@ extension IncidentValidator {
                 fail(field, .tooLong, "must be at most \(Limits.identifierLength) characters")
                 return nil
             }
+            guard storable(text, field: field) else { return nil }
             return text
+        }
+
+        /// PostgreSQL text cannot hold U+0000; refuse it rather than fail later (or strip it).
+        mutating func storable(_ text: String, field: String) -> Bool {
+            guard !text.utf8.contains(0) else {
+                fail(field, .invalidCharacters, "must not contain the NUL character (U+0000)")
+                return false
+            }
+            return true
         }
 
         /// An optional string, taken as sent (blank included).
@@ -179,6 +189,7 @@ extension IncidentValidator {
                 fail(field, .tooLong, "must be at most \(maxLength) characters")
                 return nil
             }
+            guard storable(text, field: field) else { return nil }
             return text
         }
 
@@ -313,6 +324,7 @@ extension IncidentValidator {
                     fail(field, .tooLong, "must be at most \(Limits.attributeValueLength) characters")
                     continue
                 }
+                guard storable(name, field: "attributes"), storable(text, field: field) else { continue }
                 attributes[name] = text
             }
             return attributes
