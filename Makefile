@@ -60,8 +60,8 @@ test: setup infra-up ## Build and run every test, integration tests included, ag
 	@$(WITH_ENV) $(SWIFT) build --build-tests
 	@$(WITH_ENV) $(SWIFT) test
 
-bench: setup infra-up ## Build and run PlatformBench (our Kafka/PostgreSQL layers against kcat and psql)
-	$(SWIFT) build -c release --product PlatformBench
+bench: setup infra-up ## Release build, then PlatformBench: Kafka and PostgreSQL layers vs kcat and psql, and the ingestion service
+	$(SWIFT) build -c release
 	@$(WITH_ENV) .build/release/PlatformBench
 
 compose-check: ## Validate docker-compose.yml (docker-compose config -q)

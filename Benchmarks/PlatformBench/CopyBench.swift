@@ -38,7 +38,7 @@ struct CopyBench {
         var oursRates: [Double] = []
         let count = Double(lines.count)
         for round in 1...KafkaBench.rounds {
-            print("postgres round \(round)/\(KafkaBench.rounds): psql \\copy, our COPY")
+            say("postgres round \(round)/\(KafkaBench.rounds): psql \\copy, our COPY")
             for table in [psqlTable, oursTable] {
                 try await postgres.withConnection { try await $0.executeScript(unsafeSQL: "TRUNCATE \(table)") }
             }

@@ -29,7 +29,7 @@ struct KafkaBench {
             let oursTopic = "bench.ours.\(stamp)"
             topics += [kcatTopic, oursTopic]
             try await admin.createTopics([KafkaTopicSpec(name: kcatTopic, partitions: 1), KafkaTopicSpec(name: oursTopic, partitions: 1)])
-            print("kafka round \(round)/\(Self.rounds): produce (kcat, ours), consume (kcat, ours)")
+            say("kafka round \(round)/\(Self.rounds): produce (kcat, ours), consume (kcat, ours)")
             produce.kcat.append(count / (try await measure {
                 try runCommand(kcat, ["-P", "-q", "-b", brokers, "-t", kcatTopic, "-l"] + producerSettings + [dataFile.path])
             }))

@@ -104,29 +104,38 @@ enum PostgresArrayLiteral {
     /// Every element is double-quoted, so no element text can be mistaken for NULL, a
     /// delimiter or a nested array; inside quotes only `"` and `\` need a backslash.
     static func encode(_ elements: [PostgresEncodedValue]) -> String {
-        var literal = "{"
+        // Built as UTF-8 bytes: escaping scalar by scalar into a String was the hot spot of
+        // batch writes (arrays of whole JSON documents).
+        var literal: [UInt8] = []
+        literal.reserveCapacity(2 + elements.count * 16)
+        literal.append(UInt8(ascii: "{"))
         for (index, element) in elements.enumerated() {
-            if index > 0 { literal += "," }
+            if index > 0 { literal.append(UInt8(ascii: ",")) }
             switch element {
             case .null:
-                literal += "NULL"
+                literal.append(contentsOf: "NULL".utf8)
             case .text(let text):
                 appendQuoted(text, to: &literal)
             case .binary(let bytes):
                 appendQuoted(PostgresBytea.hex(bytes), to: &literal)
             }
         }
-        literal += "}"
-        return literal
+        literal.append(UInt8(ascii: "}"))
+        return String(decoding: literal, as: UTF8.self)
     }
 
-    private static func appendQuoted(_ text: String, to literal: inout String) {
-        literal += "\""
-        for character in text.unicodeScalars {
-            if character == "\"" || character == "\\" { literal.unicodeScalars.append("\\") }
-            literal.unicodeScalars.append(character)
+    private static func appendQuoted(_ text: String, to literal: inout [UInt8]) {
+        literal.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { bytes in
+            literal.reserveCapacity(literal.count + bytes.count + 2)
+            for byte in bytes {
+                // `"` and `\` are ASCII, so they never occur inside a multi-byte sequence.
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { literal.append(UInt8(ascii: "\\")) }
+                literal.append(byte)
+            }
         }
-        literal += "\""
+        literal.append(UInt8(ascii: "\""))
     }
 
     /// Parses `{a,"b c",NULL}` (optionally prefixed by dimensions such as `[0:2]=`).

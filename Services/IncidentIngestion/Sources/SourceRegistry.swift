@@ -2,6 +2,7 @@ import Contracts
 import Crypto
 import Foundation
 import Postgres
+import ServiceKit
 
 /// Registered upstream sources, their API keys (stored as SHA-256, shown once) and their
 /// category mappings.
@@ -108,11 +109,11 @@ public struct SourceRegistry: Sendable {
     }
 
     static func newKey() -> String {
-        "coal_" + SymmetricKey(size: .bits256).withUnsafeBytes { bytes in bytes.map { String(format: "%02x", $0) }.joined() }
+        "coal_" + SymmetricKey(size: .bits256).withUnsafeBytes { Outbox.hex(Array($0)) }
     }
 
     static func hash(_ key: String) -> String {
-        SHA256.hash(data: Array(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        Outbox.hex(Array(SHA256.hash(data: Array(key.utf8))))
     }
 }
 

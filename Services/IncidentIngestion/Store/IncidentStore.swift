@@ -211,7 +211,7 @@ public struct IncidentStore: Sendable {
     /// Identifies submitted content: the raw incident in the canonical JSON dialect (sorted keys).
     static func contentHash(_ raw: RawIncident) throws -> String {
         let bytes = try CoalitionJSON.encoder.encode(raw)
-        return SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        return Outbox.hex(Array(SHA256.hash(data: bytes)))
     }
 
     /// Rejections are also rows, so operators can count them by source and reason.
