@@ -12,9 +12,17 @@ SCRIPT_NAME=infra
 
 PG_PORT="${COALITION_PG_PORT:-55432}"
 BROKER_PORT="${COALITION_BROKER_PORT:-59092}"
-PGDATA="$LOCAL/pgdata"
-PG_SOCKET_DIR="$RUN/pgsocket"
-PG_LOG="$LOGS/postgres.log"
+# PostgreSQL runs as the postgres user (it refuses root), which must reach its data, socket
+# and log. When the repository sits below a folder that user cannot enter (a private temporary
+# folder, a home directory), the cluster lives in a private folder named after the repository
+# path instead; .run/logs/postgres.log then links to its log.
+PG_HOME=""
+if is_root && ! runuser -u postgres -- test -x "$ROOT" 2>/dev/null; then
+    PG_HOME="${TMPDIR:-/tmp}/coalition-pg-$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)"
+fi
+PGDATA="${PG_HOME:-$LOCAL}/pgdata"
+PG_SOCKET_DIR="${PG_HOME:-$RUN}/pgsocket"
+PG_LOG="${PG_HOME:-$LOGS}/postgres.log"
 TANSU="$LOCAL/bin/tansu"
 KCAT="$LOCAL/bin/kcat"           # Debian's kcat on our librdkafka (see setup.sh)
 TANSU_PID="$RUN/tansu.pid"
@@ -22,8 +30,9 @@ TANSU_LOG="$LOGS/tansu.log"
 BROKER_DEADLINE="${COALITION_BROKER_DEADLINE:-30}"
 
 # PostgreSQL refuses to run as root: run its tools as the postgres user when we are root.
+# From / so that a working directory the postgres user cannot enter does not matter.
 as_pg() {
-    if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+    if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 pg_owned_dir() {   # mkdir owned by the user the server runs as
     mkdir -p "$1"
@@ -46,14 +55,16 @@ pg_up() {
     mkdir -p "$LOGS"
     pg_owned_dir "$PG_SOCKET_DIR"
     if [ ! -f "$PG_LOG" ]; then : >"$PG_LOG"; fi
-    if is_root; then
-        chown postgres:postgres "$PG_LOG"
-        runuser -u postgres -- test -x "$ROOT" ||
-            die "the postgres user cannot reach $ROOT: make every parent folder traversable (chmod o+x) or move the repository"
+    if [ -n "$PG_HOME" ]; then
+        pg_owned_dir "$PG_HOME"
+        chmod 700 "$PG_HOME"
+        [ -f "$PG_LOG" ] || : >"$PG_LOG"
+        ln -sfn "$PG_LOG" "$LOGS/postgres.log"
     fi
+    if is_root; then chown postgres:postgres "$PG_LOG"; fi
 
     if [ ! -f "$PGDATA/PG_VERSION" ]; then
-        say "initializing PostgreSQL 15 cluster in .local/pgdata"
+        say "initializing PostgreSQL 15 cluster in ${PGDATA#"$ROOT/"}"
         rm -rf "$PGDATA"
         mkdir -p "$LOCAL"
         pg_owned_dir "$PGDATA"
@@ -206,14 +217,15 @@ cmd_down() {
 cmd_reset() {
     if [ -x "$ROOT/scripts/services.sh" ]; then "$ROOT/scripts/services.sh" stop || true; fi
     cmd_down
-    say "deleting .local/pgdata and .run"
+    say "deleting ${PGDATA#"$ROOT/"} and .run"
     rm -rf "$PGDATA" "$RUN"
+    if [ -n "$PG_HOME" ]; then rm -rf "$PG_HOME"; fi
 }
 
 cmd_status() {
     local ok=0 pid
     if pg_running; then
-        echo "postgres  running  127.0.0.1:$PG_PORT  data .local/pgdata"
+        echo "postgres  running  127.0.0.1:$PG_PORT  data ${PGDATA#"$ROOT/"}"
     else
         echo "postgres  stopped"; ok=1
     fi
