@@ -30,13 +30,24 @@ struct PlatformBench {
         say("Coalition platform benchmarks — \(recordCount) incident records (~\(averageSize) B each, from ../shared/data)")
         say("")
 
+        // BENCH_ONLY=ingestion skips the layer benchmarks (a quicker loop while tuning the service);
+        // the ceilings then come from BENCH_KCAT_RATE / BENCH_COPY_RATE and the ratios say so.
+        let only = environment["BENCH_ONLY"]
         var results: [BenchResult] = []
-        results += try await KafkaBench(brokers: brokers, kcat: kcat, lines: lines, dataFile: dataFile, logger: logger).run()
-        results += try await CopyBench(databaseURL: databaseURL, lines: lines, workDirectory: workDirectory, logger: logger).run()
+        var kcatRate = Double(environment["BENCH_KCAT_RATE"] ?? "") ?? 0
+        var copyRate = Double(environment["BENCH_COPY_RATE"] ?? "") ?? 0
+        if only == nil {
+            results += try await KafkaBench(brokers: brokers, kcat: kcat, lines: lines, dataFile: dataFile, logger: logger).run()
+            results += try await CopyBench(databaseURL: databaseURL, lines: lines, workDirectory: workDirectory, logger: logger).run()
+            kcatRate = results[1].reference
+            copyRate = results[2].reference
+        } else {
+            say("BENCH_ONLY=\(only!): layer benchmarks skipped; ceilings given: kcat \(Int(kcatRate))/s, psql \\copy \(Int(copyRate))/s")
+        }
         let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         results += try await IngestionBench(
             brokers: brokers, databaseURL: databaseURL, binaries: binaries, lines: lines, logger: logger,
-            kcatConsumeRate: results[1].reference, psqlCopyRate: results[2].reference
+            kcatConsumeRate: max(kcatRate, 1), psqlCopyRate: max(copyRate, 1)
         ).run()
 
         say("")

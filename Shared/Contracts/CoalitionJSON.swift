@@ -3,7 +3,9 @@ import Foundation
 /// The one JSON dialect of every contract: snake_case keys and RFC 3339 times with offset
 /// (fractional seconds accepted on input, written when present).
 public enum CoalitionJSON {
-    public static var encoder: JSONEncoder {
+    /// Shared instances: configuring an encoder costs more than encoding one incident, and both
+    /// are safe to use from several threads once configured (nothing here mutates them later).
+    public static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -12,9 +14,9 @@ public enum CoalitionJSON {
             try container.encode(RFC3339.string(from: date))
         }
         return encoder
-    }
+    }()
 
-    public static var decoder: JSONDecoder {
+    public static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .custom { decoder in
@@ -27,7 +29,7 @@ public enum CoalitionJSON {
             return date
         }
         return decoder
-    }
+    }()
 }
 
 /// RFC 3339 timestamps: parsing demands an explicit offset (`Z` or `±hh:mm`).

@@ -171,7 +171,7 @@ struct HTTPIntakeTests {
         }
     }
 
-    @Test("past its token bucket a source gets 429 with Retry-After; the operator is not limited")
+    @Test("past its token bucket a source gets 429 with Retry-After, on /v1 and Open311 alike; the operator is not limited")
     func rateLimit() async throws {
         try await withTemporaryDatabase { databaseURL in
             let service = try await ServiceProcess.start("incident-ingestion", environment: [
@@ -185,11 +185,20 @@ struct HTTPIntakeTests {
             let batchOfTwo = #"{"incidents":[\#(Self.example),\#(Self.example)]}"#
             var (status, body) = try await HTTPProbe.post(url, json: batchOfTwo, bearer: key)
             #expect(status == 202, "\(body)")
-            (status, body) = try await HTTPProbe.post(url, json: Self.example, bearer: key)
-            #expect(status == 429)
-            let problem = try Self.object(body)
+            let limited = try await HTTPProbe.exchange("POST", url, body: Data(Self.example.utf8), bearer: key)
+            #expect(limited.status == 429)
+            #expect(Int(limited.headers["retry-after"] ?? "").map { $0 >= 1 } == true, "\(limited.headers)")
+            let problem = try Self.object(limited.body)
             #expect(problem["status"] as? Int == 429)
             #expect((problem["detail"] as? String)?.contains("rate limit") == true)
+            // The Open311 front door draws on the same bucket and answers in GeoReport's error shape.
+            let form = "api_key=\(key)&service_code=noise&lat=40.7&long=-74.0&description=loud"
+            let open311 = try await HTTPProbe.exchange(
+                "POST", service.baseURL + "/open311/v2/requests.json", body: Data(form.utf8), contentType: "application/x-www-form-urlencoded")
+            #expect(open311.status == 429, "\(open311.body)")
+            #expect(open311.headers["retry-after"] != nil)
+            let items = try #require(try JSONSerialization.jsonObject(with: Data(open311.body.utf8)) as? [[String: Any]])
+            #expect(items.first?["code"] as? Int == 429)
             (status, _) = try await HTTPProbe.post(url, json: Self.example, bearer: "operator-secret")
             #expect(status == 202)
             #expect(try await service.stop() == 0)

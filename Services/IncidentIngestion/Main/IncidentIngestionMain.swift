@@ -9,12 +9,14 @@ enum IncidentIngestionMain {
     static func main() async {
         await ServiceRuntime.main(IncidentIngestionConfiguration.self) { configuration, context in
             let store = IncidentStore(postgres: context.postgres, logger: context.logger)
+            let rateLimiter = SourceRateLimiter(rate: Double(configuration.rateLimit), burst: Double(configuration.burst))
             IncidentRoutes(
                 store: store, sources: SourceRegistry(postgres: context.postgres), postgres: context.postgres,
                 operatorToken: configuration.common.operatorToken,
-                rateLimiter: SourceRateLimiter(rate: Double(configuration.rateLimit), burst: Double(configuration.burst))
+                rateLimiter: rateLimiter
             ).register(on: context.router)
-            Open311Routes(store: store, sources: SourceRegistry(postgres: context.postgres), postgres: context.postgres).register(on: context.router)
+            Open311Routes(store: store, sources: SourceRegistry(postgres: context.postgres), postgres: context.postgres, rateLimiter: rateLimiter)
+                .register(on: context.router)
             let consumer = try RawIncidentIntake.makeConsumer(configuration.common, logger: context.logger)
             let intake = RawIncidentIntake(
                 consumer: consumer, producer: context.producer, store: store,

@@ -13,10 +13,13 @@ import Hummingbird
 struct Open311Error: Error, Sendable, Equatable {
     var status: HTTPResponse.Status
     var descriptions: [String]
+    /// Seconds for `Retry-After` (429 only).
+    var retryAfter: Int?
 
-    init(_ status: HTTPResponse.Status, _ descriptions: [String]) {
+    init(_ status: HTTPResponse.Status, _ descriptions: [String], retryAfter: Int? = nil) {
         self.status = status
         self.descriptions = descriptions
+        self.retryAfter = retryAfter
     }
 
     init(_ status: HTTPResponse.Status, _ description: String) {
@@ -39,6 +42,8 @@ struct Open311Error: Error, Sendable, Equatable {
         let items = descriptions.map { Item(code: status.code, description: $0) }
         // Strings and integers always encode; the literal only satisfies the type checker.
         let bytes = (try? Open311Response.encoder.encode(items)) ?? Data(#"[{"code":500,"description":"error"}]"#.utf8)
-        return Open311Response.json(bytes: bytes, status: status)
+        var response = Open311Response.json(bytes: bytes, status: status)
+        if let retryAfter { response.headers[.retryAfter] = String(retryAfter) }
+        return response
     }
 }

@@ -22,6 +22,13 @@ extension Open311Routes {
             _ = try await jurisdiction(jurisdictionID: jurisdictionID, key: nil)
             throw Open311Error(.forbidden, "api_key does not belong to jurisdiction \(jurisdictionID)")
         }
+        if let rateLimiter, let wait = rateLimiter.take(1, for: source) {
+            let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+            throw Open311Error(
+                .tooManyRequests,
+                ["jurisdiction \(source) is over its rate limit of \(Int(rateLimiter.rate)) requests/s (burst \(Int(rateLimiter.burst))); retry in \(seconds) s"],
+                retryAfter: seconds)
+        }
 
         let submission = Open311Submission(form: form)
         let externalId = UUID().uuidString.lowercased()

@@ -31,15 +31,20 @@ public struct Open311Routes: Sendable {
     let sources: SourceRegistry
     let postgres: PostgresClient
     let clock: @Sendable () -> Date
+    /// The same per-source buckets as `POST /v1/incidents`: a source cannot dodge its limit by
+    /// switching front doors.
+    let rateLimiter: SourceRateLimiter?
 
-    public init(store: IncidentStore, sources: SourceRegistry, postgres: PostgresClient) {
-        self.init(store: store, sources: sources, postgres: postgres, clock: { Date() })
+    public init(store: IncidentStore, sources: SourceRegistry, postgres: PostgresClient, rateLimiter: SourceRateLimiter? = nil) {
+        self.init(store: store, sources: sources, postgres: postgres, rateLimiter: rateLimiter, clock: { Date() })
     }
 
-    init(store: IncidentStore, sources: SourceRegistry, postgres: PostgresClient, clock: @escaping @Sendable () -> Date) {
+    init(store: IncidentStore, sources: SourceRegistry, postgres: PostgresClient, rateLimiter: SourceRateLimiter? = nil,
+         clock: @escaping @Sendable () -> Date) {
         self.store = store
         self.sources = sources
         self.postgres = postgres
+        self.rateLimiter = rateLimiter
         self.clock = clock
     }
 
