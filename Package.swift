@@ -21,7 +21,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "incident-ingestion", targets: ["IncidentIngestionMain"]),
-        .executable(name: "alert-fanout", targets: ["AlertFanout"]),
+        .executable(name: "alert-fanout", targets: ["AlertFanoutMain"]),
         .executable(name: "meeting-scheduler", targets: ["MeetingScheduler"]),
         .executable(name: "metrics-aggregator", targets: ["MetricsAggregator"]),
         .executable(name: "coalition", targets: ["CoalitionCLI"]),
@@ -69,6 +69,7 @@ let package = Package(
         ),
         .target(
             name: "Contracts",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             path: "Shared/Contracts",
             swiftSettings: swiftSettings
         ),
@@ -105,9 +106,17 @@ let package = Package(
         .executableTarget(
             name: "IncidentIngestionMain", dependencies: ["IncidentIngestion"],
             path: "Services/IncidentIngestion/Main", swiftSettings: swiftSettings),
+        // The fan-out is a library too: the CLI manages stakeholders and subscriptions with the
+        // same validation and directory code the HTTP API uses.
+        .target(
+            name: "AlertFanout",
+            dependencies: ["ServiceKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Services/AlertFanout",
+            exclude: ["Main"],
+            swiftSettings: swiftSettings),
         .executableTarget(
-            name: "AlertFanout", dependencies: ["ServiceKit"],
-            path: "Services/AlertFanout", swiftSettings: swiftSettings),
+            name: "AlertFanoutMain", dependencies: ["AlertFanout"],
+            path: "Services/AlertFanout/Main", swiftSettings: swiftSettings),
         .executableTarget(
             name: "MeetingScheduler", dependencies: ["ServiceKit"],
             path: "Services/MeetingScheduler", swiftSettings: swiftSettings),
@@ -117,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "CoalitionCLI",
             dependencies: [
-                "ServiceKit", "IncidentIngestion",
+                "ServiceKit", "IncidentIngestion", "AlertFanout",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/CoalitionCLI", swiftSettings: swiftSettings),
@@ -150,6 +159,9 @@ let package = Package(
         .testTarget(
             name: "IncidentIngestionTests", dependencies: ["IncidentIngestion", "TestSupport"],
             path: "Tests/IncidentIngestionTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AlertFanoutTests", dependencies: ["AlertFanout", "TestSupport"],
+            path: "Tests/AlertFanoutTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "PlatformTests", dependencies: ["TestSupport"],
             path: "Tests/PlatformTests", swiftSettings: swiftSettings),

@@ -12,6 +12,7 @@ struct IngestionBench {
     let brokers: String
     let databaseURL: String
     let binaries: URL
+    let root: URL
     let lines: [String]
     let logger: Logger
     /// Ceilings measured earlier in the same run (records/s).
@@ -103,6 +104,12 @@ struct IngestionBench {
         let steadyMB = Self.residentMegabytes(pid: service.processIdentifier)
         service.terminate()
         service.waitUntilExit()
+
+        // The peer: a plain Python pipeline over the same topic, with the service stopped so
+        // the two never share the CPU.
+        say("ingestion: the Python peer (confluent-kafka + psycopg 3) reads the same \(lines.count) records")
+        let peerRate = try Self.runPeer(
+            root: root, brokers: brokers, topic: prefix + "incidents.raw", group: "bench-peer-\(stamp)", databaseURL: benchURL, expect: lines.count)
         try? await kafkaAdmin.deleteTopics((try await kafkaAdmin.topics()).keys.filter { $0.hasPrefix(prefix) })
         postgres.shutdown()
         try? await admin.withConnection { try await $0.executeScript(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
@@ -114,8 +121,29 @@ struct IngestionBench {
         say("  HTTP batches of 1,000: \(Int(Double(batches * 1000) / httpSeconds)) incidents/s")
         say("  HTTP single incidents at 100/s: p50 \(String(format: "%.1f", latencies[latencies.count / 2])) ms, p99 \(String(format: "%.1f", latencies[latencies.count * 99 / 100])) ms")
         say("  resident memory: \(residentMB) MB after the Kafka drain, \(steadyMB) MB after HTTP (goal < 100 MB)")
-        return [BenchResult(name: "Ingestion incidents.raw → PostgreSQL → incidents.normalized", ours: kafkaRate, reference: ceiling,
-                            referenceName: "lower of kcat -C and psql \\copy", unit: "incidents/s", goal: 0.5)]
+        say("  Python peer (validation + executemany upserts of 1,000; no normalization, history or outbox): \(Int(peerRate)) incidents/s; ours / peer = \(String(format: "%.2f", kafkaRate / peerRate)) (goal 2)")
+        return [
+            BenchResult(name: "Ingestion incidents.raw → PostgreSQL → incidents.normalized", ours: kafkaRate, reference: ceiling,
+                        referenceName: "lower of kcat -C and psql \\copy", unit: "incidents/s", goal: 0.5),
+            BenchResult(name: "Ingestion vs a plain Python pipeline", ours: kafkaRate, reference: peerRate,
+                        referenceName: "confluent-kafka + psycopg 3 peer", unit: "incidents/s", goal: 2),
+        ]
+    }
+
+    /// Runs Benchmarks/Peer/ingestion_peer.py and returns its rate (records/s).
+    static func runPeer(root: URL, brokers: String, topic: String, group: String, databaseURL: String, expect: Int) throws -> Double {
+        let python = ProcessInfo.processInfo.environment["COALITION_PYTHON"] ?? root.appendingPathComponent(".local/venv/bin/python").path
+        let output = Pipe()
+        try runCommand(python, [
+            root.appendingPathComponent("Benchmarks/Peer/ingestion_peer.py").path, "--brokers", brokers, "--topic", topic, "--group", group,
+            "--dsn", databaseURL, "--expect", String(expect), "--timeout", "600",
+        ], standardOutput: output.fileHandleForWriting)
+        try output.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        guard let result = try JSONSerialization.jsonObject(with: data) as? [String: Any], let rate = (result["rate"] as? NSNumber)?.doubleValue else {
+            throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "the peer printed no rate: \(String(decoding: data, as: UTF8.self))"])
+        }
+        return rate
     }
 
     static func post(_ address: String, body: String, key: String) async throws -> Int {

@@ -46,7 +46,7 @@ struct PlatformBench {
         }
         let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         results += try await IngestionBench(
-            brokers: brokers, databaseURL: databaseURL, binaries: binaries, lines: lines, logger: logger,
+            brokers: brokers, databaseURL: databaseURL, binaries: binaries, root: root, lines: lines, logger: logger,
             kcatConsumeRate: max(kcatRate, 1), psqlCopyRate: max(copyRate, 1)
         ).run()
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import IncidentIngestion
 
@@ -103,7 +104,7 @@ struct AreaIndexTests {
         }
         #expect(areas.count == 2_000)
         let index = AreaIndex(areas)
-        var generator = CSVTestRandom(seed: 2000)
+        var generator = SeededRandom(seed: 2000)
         var maxTests = 0
         var totalTests = 0
         let queries = 2_000

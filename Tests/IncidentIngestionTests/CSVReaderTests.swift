@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import IncidentIngestion
 
@@ -92,7 +93,7 @@ struct CSVReaderTests {
 
     @Test("random tables survive an RFC 4180 round trip at every chunk size")
     func randomRoundTrip() throws {
-        var generator = CSVTestRandom(seed: 4180)
+        var generator = SeededRandom(seed: 4180)
         let alphabet: [Character] = ["a", "b", ",", "\"", "\n", "\r", " ", "é", "€", "x"]
         for _ in 0..<60 {
             let columns = Int.random(in: 1...5, using: &generator)
@@ -189,18 +190,5 @@ struct CSVReaderTests {
             #expect(error.code == .io)
             #expect(error.description.contains("/nonexistent/file.csv"))
         }
-    }
-}
-
-/// A seeded generator, so a failing random case can be replayed.
-struct CSVTestRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

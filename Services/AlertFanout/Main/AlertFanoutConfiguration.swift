@@ -1,10 +1,54 @@
+import AlertFanout
 import ServiceKit
 
 /// Settings of `alert-fanout`, read from `COALITION_*` variables (README, "Configuration").
 struct AlertFanoutConfiguration: ServiceConfiguration {
     var common: CommonConfiguration
+    /// `COALITION_FANOUT_ALLOW_HTTP_WEBHOOKS`: accept plain-http webhook URLs (local development).
+    var allowHTTPWebhooks: Bool
+    /// `COALITION_FANOUT_ALLOWED_NETWORKS`: comma-separated CIDRs webhooks may target although
+    /// private or loopback (e.g. `127.0.0.0/8` for `make run`). Empty by default.
+    var allowedNetworks: [TargetGuard.Network]
+    /// `COALITION_FANOUT_WEBHOOK_TIMEOUT`: per request (default 10s).
+    var webhookTimeout: Duration
+    /// `COALITION_FANOUT_RETRY_INITIAL` / `_RETRY_MAX` / `_GIVE_UP_AFTER`: the backoff schedule.
+    var retry: RetrySchedule
+    /// `COALITION_FANOUT_DISABLE_AFTER_FAILURES`: consecutive failed attempts that disable an endpoint.
+    var disableAfterFailures: Int
+    /// `COALITION_FANOUT_CONCURRENCY`: deliveries in flight per instance.
+    var concurrency: Int
+    /// `COALITION_FANOUT_LEASE`: how long a claimed delivery is this instance's before another may retry it.
+    var lease: Duration
+    /// `COALITION_FANOUT_POLL_INTERVAL`: how often due retries are looked for.
+    var pollInterval: Duration
+    /// `COALITION_FANOUT_MAX_INCIDENT_AGE`: older incidents are not alerted when first seen.
+    var maximumIncidentAge: Duration
+    /// `COALITION_FANOUT_SECRET_OVERLAP`: how long a rotated-out webhook secret still signs.
+    var secretOverlap: Duration
 
     init(environment: Environment) throws(ConfigurationError) {
         common = try CommonConfiguration(environment: environment, serviceName: "alert-fanout", defaultHTTPPort: 8082)
+        allowHTTPWebhooks = try environment.bool("COALITION_FANOUT_ALLOW_HTTP_WEBHOOKS", default: false)
+        var networks: [TargetGuard.Network] = []
+        for item in environment.string("COALITION_FANOUT_ALLOWED_NETWORKS", default: "").split(separator: ",") {
+            let text = item.trimmingCharacters(in: .whitespaces)
+            guard !text.isEmpty else { continue }
+            guard let network = TargetGuard.Network(text) else {
+                throw ConfigurationError(variable: "COALITION_FANOUT_ALLOWED_NETWORKS", message: "\(text) is not an IP address or CIDR network")
+            }
+            networks.append(network)
+        }
+        allowedNetworks = networks
+        webhookTimeout = try environment.duration("COALITION_FANOUT_WEBHOOK_TIMEOUT", default: .seconds(10))
+        retry = RetrySchedule(
+            initial: try environment.duration("COALITION_FANOUT_RETRY_INITIAL", default: .seconds(5)),
+            maximum: try environment.duration("COALITION_FANOUT_RETRY_MAX", default: .seconds(3600)),
+            giveUpAfter: try environment.duration("COALITION_FANOUT_GIVE_UP_AFTER", default: .seconds(24 * 3600)))
+        disableAfterFailures = try environment.int("COALITION_FANOUT_DISABLE_AFTER_FAILURES", default: 20, range: 1...1_000_000)
+        concurrency = try environment.int("COALITION_FANOUT_CONCURRENCY", default: 32, range: 1...1024)
+        lease = try environment.duration("COALITION_FANOUT_LEASE", default: .seconds(30))
+        pollInterval = try environment.duration("COALITION_FANOUT_POLL_INTERVAL", default: .milliseconds(250))
+        maximumIncidentAge = try environment.duration("COALITION_FANOUT_MAX_INCIDENT_AGE", default: .seconds(72 * 3600))
+        secretOverlap = try environment.duration("COALITION_FANOUT_SECRET_OVERLAP", default: .seconds(24 * 3600))
     }
 }

@@ -1,13 +1,34 @@
+import AlertFanout
 import ServiceKit
 
-/// `alert-fanout`: matches incidents to subscriptions and delivers alerts by webhook, email and SMS.
+/// `alert-fanout`: matches incidents to subscriptions and delivers alerts.
 ///
-/// The platform runtime already gives it PostgreSQL (migrated), the Kafka producer, the
-/// outbox relay and the operational HTTP endpoints; its own intake and processing services
-/// are added to the list below.
+/// Services, in start order: the subscription index (loaded before anything is consumed),
+/// the `incidents.normalized` consumer and intake, and the delivery worker.
 @main
 enum AlertFanoutMain {
     static func main() async {
-        await ServiceRuntime.main(AlertFanoutConfiguration.self) { _, _ in [] }
+        await ServiceRuntime.main(AlertFanoutConfiguration.self) { configuration, context in
+            let directory = StakeholderDirectory(postgres: context.postgres)
+            FanoutRoutes(
+                directory: directory, postgres: context.postgres, operatorToken: configuration.common.operatorToken,
+                allowHTTPWebhooks: configuration.allowHTTPWebhooks, rotationOverlap: configuration.secretOverlap
+            ).register(on: context.router)
+            let catalog = SubscriptionCatalog(postgres: context.postgres, logger: context.logger)
+            try await catalog.reload()
+            let consumer = try IncidentAlertIntake.makeConsumer(configuration.common, logger: context.logger)
+            let intake = IncidentAlertIntake(
+                consumer: consumer, catalog: catalog, postgres: context.postgres, producer: context.producer,
+                groupID: configuration.common.consumerGroup(IncidentAlertIntake.consumerGroup),
+                maximumAge: configuration.maximumIncidentAge, logger: context.logger)
+            let worker = DeliveryWorker(
+                store: DeliveryStore(postgres: context.postgres, logger: context.logger),
+                webhook: WebhookSender(timeout: configuration.webhookTimeout, guardian: TargetGuard(allowed: configuration.allowedNetworks)),
+                settings: .init(
+                    concurrency: configuration.concurrency, lease: configuration.lease, pollInterval: configuration.pollInterval,
+                    retry: configuration.retry, disableAfterFailures: configuration.disableAfterFailures),
+                logger: context.logger)
+            return [catalog, consumer, intake, worker]
+        }
     }
 }

@@ -1,4 +1,4 @@
-import Crypto
+import Contracts
 import Foundation
 
 /// The `id` of a canonical incident: a name-based UUID (version 5, SHA-1; RFC 4122 §4.3,
@@ -27,20 +27,7 @@ enum IncidentIdentity {
         return uuidV5(namespace: namespace, name: name)
     }
 
-    /// RFC 4122 §4.3: SHA-1 of the namespace's 16 bytes followed by the name; the first 16
-    /// bytes of the digest with the version (5) in the high nibble of byte 6 and the variant
-    /// (10xx) in the top bits of byte 8.
     static func uuidV5(namespace: UUID, name: some Sequence<UInt8>) -> UUID {
-        var hasher = Insecure.SHA1()
-        withUnsafeBytes(of: namespace.uuid) { hasher.update(bufferPointer: $0) }
-        hasher.update(data: Array(name))
-        var bytes = Array(hasher.finalize().prefix(16))
-        bytes[6] = (bytes[6] & 0x0F) | 0x50
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return UUID(
-            uuid: (
-                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
-            ))
+        UUID(version5: namespace, name: Array(name))
     }
 }

@@ -1,0 +1,202 @@
+import Contracts
+import Foundation
+import Logging
+import Metrics
+import Postgres
+import ServiceKit
+
+/// Every read and write of `deliveries`. Each transition is one transaction that also writes
+/// the `alerts.delivered` event of a terminal state to the outbox, so the topic tells exactly
+/// what the table says.
+public struct DeliveryStore: Sendable {
+    /// A delivery claimed for sending, with what the sender needs of its channel.
+    public struct Claimed: Sendable {
+        public var id: UUID
+        public var channelID: UUID
+        public var channelType: ChannelType
+        public var stakeholderID: UUID
+        public var payload: [UInt8]
+        public var attempts: Int
+        public var createdAt: Date
+        public var address: String?
+        /// The current secret first, then the previous one while a rotation overlaps.
+        public var secrets: [String]
+        public var channelDisabled: Bool
+    }
+
+    public enum Result: Sendable, Equatable {
+        case delivered(status: Int)
+        case retry(at: Date, status: Int?, error: String)
+        case failed(status: Int?, error: String)
+        case suppressed(String)
+        /// The endpoint is gone (410) or kept failing: the delivery fails and the channel is disabled.
+        case failedAndDisable(status: Int?, error: String, reason: String)
+    }
+
+    let postgres: PostgresClient
+    let logger: Logger
+
+    public init(postgres: PostgresClient, logger: Logger) {
+        self.postgres = postgres
+        self.logger = logger
+    }
+
+    /// Inserts planned deliveries (a replayed plan inserts nothing: ids are deterministic).
+    static func insert(_ planned: [AlertPlanner.Planned], incident: CanonicalIncident, in connection: PostgresConnection) async throws -> Int {
+        guard !planned.isEmpty else { return 0 }
+        let payloads = try planned.map { String(decoding: try CoalitionJSON.encoder.encode($0.payload), as: UTF8.self) }
+        return try await connection.execute("""
+            INSERT INTO deliveries (id, incident_id, revision, reason, stakeholder_id, role, channel_id, channel_type, severity, payload, ingested_at)
+            SELECT u.id, \(incident.id), \(incident.revision), u.reason, u.stakeholder, u.role, u.channel, u.type, \(incident.severity), u.payload::jsonb, \(incident.ingestedAt)
+            FROM unnest(\(planned.map(\.id))::uuid[], \(planned.map(\.reason))::text[], \(planned.map(\.stakeholderID))::uuid[],
+                        \(planned.map(\.role.rawValue))::text[], \(planned.map(\.channelID))::uuid[], \(planned.map(\.channelType.rawValue))::text[],
+                        \(payloads)::text[]) AS u(id, reason, stakeholder, role, channel, type, payload)
+            ON CONFLICT (id) DO NOTHING
+            """)
+    }
+
+    /// Cancels what is still waiting for a closed incident (closure notices excepted).
+    static func cancelPending(incident: UUID, at now: Date, in connection: PostgresConnection) async throws -> [DeliveryOutcome] {
+        let rows = try await connection.query("""
+            UPDATE deliveries SET state = 'cancelled', finished_at = \(now), updated_at = \(now), last_error = 'incident closed'
+            WHERE incident_id = \(incident) AND state = ANY(\(DeliveryState.sources(of: .cancelled))) AND reason <> 'closure'
+            RETURNING \(unsafeSQL: outcomeColumns)
+            """)
+        let outcomes = try rows.map(outcome(from:))
+        try await Outbox.enqueue(try outcomes.map { try $0.outboxEvent }, in: connection)
+        return outcomes
+    }
+
+    /// Hands expired `sending` leases back (their process died mid-send).
+    public func recoverExpiredLeases() async throws -> Int {
+        try await postgres.execute("""
+            UPDATE deliveries SET state = 'retrying', next_attempt_at = now(), updated_at = now(), lease_until = NULL,
+                                  last_error = coalesce(last_error, 'sender stopped before finishing')
+            WHERE state = 'sending' AND lease_until < now()
+            """)
+    }
+
+    /// Claims up to `limit` due deliveries for this process (`sending`, leased for `lease`).
+    public func claimDue(limit: Int, lease: Duration) async throws -> [Claimed] {
+        let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        return try await postgres.withTransaction { connection in
+            let rows = try await connection.query("""
+                WITH due AS (
+                    SELECT id FROM deliveries WHERE state = ANY(\(DeliveryState.sources(of: .sending))) AND next_attempt_at <= now()
+                    ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                )
+                UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1, updated_at = now(),
+                                        lease_until = now() + make_interval(secs => \(seconds))
+                FROM due WHERE d.id = due.id
+                RETURNING d.id, d.channel_id, d.channel_type, d.stakeholder_id, d.payload::text, d.attempts, d.created_at
+                """)
+            var claimed: [Claimed] = []
+            for row in rows {
+                let (id, channel, type, stakeholder, payload, attempts, created) = try row.decode((UUID, UUID, String, UUID, String, Int, Date).self)
+                claimed.append(Claimed(
+                    id: id, channelID: channel, channelType: ChannelType(rawValue: type) ?? .webhook, stakeholderID: stakeholder,
+                    payload: Array(payload.utf8), attempts: attempts, createdAt: created, address: nil, secrets: [], channelDisabled: true))
+            }
+            guard !claimed.isEmpty else { return [] }
+            var channels: [UUID: (address: String, secrets: [String], disabled: Bool)] = [:]
+            for row in try await connection.query("""
+                SELECT id, address, secret, CASE WHEN previous_secret_expires_at > now() THEN previous_secret END, disabled_at IS NOT NULL
+                FROM stakeholder_channels WHERE id = ANY(\(Array(Set(claimed.map(\.channelID)))))
+                """) {
+                let (id, address, secret, previous, disabled) = try row.decode((UUID, String, String?, String?, Bool).self)
+                channels[id] = (address, [secret, previous].compactMap { $0 }, disabled)
+            }
+            for index in claimed.indices {
+                // A channel deleted with its stakeholder counts as disabled.
+                if let channel = channels[claimed[index].channelID] {
+                    claimed[index].address = channel.address
+                    claimed[index].secrets = channel.secrets
+                    claimed[index].channelDisabled = channel.disabled
+                }
+            }
+            return claimed
+        }
+    }
+
+    /// Records the result of one attempt: the new state, the channel's failure count, and the
+    /// outbox events of a terminal state or a disabled endpoint, in one transaction.
+    public func record(_ result: Result, for delivery: Claimed, disableAfterFailures: Int, now: Date = Date()) async throws {
+        try await postgres.withTransaction { connection in
+            var events: [OutboxEvent] = []
+            switch result {
+            case .delivered(let status):
+                try await finish(delivery.id, state: .delivered, status: status, error: nil, now: now, events: &events, connection: connection)
+                try await connection.execute("UPDATE stakeholder_channels SET consecutive_failures = 0 WHERE id = \(delivery.channelID)")
+            case .retry(let at, let status, let error):
+                try await connection.execute("""
+                    UPDATE deliveries SET state = 'retrying', next_attempt_at = \(at), lease_until = NULL, last_status = \(status),
+                                          last_error = \(error), updated_at = \(now)
+                    WHERE id = \(delivery.id) AND state = ANY(\(DeliveryState.sources(of: .retrying)))
+                    """)
+                let failures = try await connection.query("""
+                    UPDATE stakeholder_channels SET consecutive_failures = consecutive_failures + 1 WHERE id = \(delivery.channelID)
+                    RETURNING consecutive_failures
+                    """).first?.decode(0, as: Int.self) ?? 0
+                if failures >= disableAfterFailures {
+                    try await disable(delivery, reason: "\(failures) consecutive failed attempts (last: \(error))", now: now, events: &events, connection: connection)
+                }
+            case .failed(let status, let error):
+                try await finish(delivery.id, state: .failed, status: status, error: error, now: now, events: &events, connection: connection)
+            case .suppressed(let reason):
+                try await finish(delivery.id, state: .suppressed, status: nil, error: reason, now: now, events: &events, connection: connection)
+            case .failedAndDisable(let status, let error, let reason):
+                try await finish(delivery.id, state: .failed, status: status, error: error, now: now, events: &events, connection: connection)
+                try await disable(delivery, reason: reason, now: now, events: &events, connection: connection)
+            }
+            try await Outbox.enqueue(events, in: connection)
+        }
+    }
+
+    private func finish(
+        _ id: UUID, state: DeliveryState, status: Int?, error: String?, now: Date, events: inout [OutboxEvent], connection: PostgresConnection
+    ) async throws {
+        let rows = try await connection.query("""
+            UPDATE deliveries SET state = \(state.rawValue), last_status = \(status), last_error = \(error), finished_at = \(now),
+                                  updated_at = \(now), lease_until = NULL
+            WHERE id = \(id) AND state = ANY(\(DeliveryState.sources(of: state)))
+            RETURNING \(unsafeSQL: Self.outcomeColumns)
+            """)
+        for row in rows {
+            let outcome = try Self.outcome(from: row)
+            events.append(try outcome.outboxEvent)
+            Counter(label: "coalition_fanout_deliveries_total", dimensions: [("channel", outcome.channel.rawValue), ("outcome", state.rawValue)]).increment()
+            if let latency = outcome.latencyMs, state == .delivered {
+                Timer(label: "coalition_fanout_delivery_latency_seconds", dimensions: [("channel", outcome.channel.rawValue)])
+                    .recordMilliseconds(latency)
+            }
+        }
+    }
+
+    private func disable(_ delivery: Claimed, reason: String, now: Date, events: inout [OutboxEvent], connection: PostgresConnection) async throws {
+        let changed = try await connection.execute("""
+            UPDATE stakeholder_channels SET disabled_at = \(now), disabled_reason = \(reason) WHERE id = \(delivery.channelID) AND disabled_at IS NULL
+            """)
+        guard changed == 1 else { return }
+        logger.error("endpoint disabled", metadata: ["channel.id": "\(delivery.channelID.uuidString.lowercased())", "reason": "\(reason)"])
+        Counter(label: "coalition_fanout_endpoints_disabled_total").increment()
+        events.append(try EndpointDisabled(channelId: delivery.channelID, stakeholderId: delivery.stakeholderID, reason: reason, disabledAt: now).outboxEvent)
+    }
+
+    static let outcomeColumns = """
+        id, incident_id, revision, reason, stakeholder_id, role, channel_id, channel_type, severity, state, attempts, last_status,
+        last_error, ingested_at, created_at, finished_at
+        """
+
+    static func outcome(from row: PostgresRow) throws -> DeliveryOutcome {
+        let (id, incident, revision, reason, stakeholder, role, channel, type) = try row.decode((UUID, UUID?, Int?, String, UUID, String, UUID, String).self)
+        let (severity, state, attempts, status, error, ingested, created, finished) = try (
+            row.decode(8, as: Int.self), row.decode(9, as: String.self), row.decode(10, as: Int.self), row.decode(11, as: Int?.self),
+            row.decode(12, as: String?.self), row.decode(13, as: Date?.self), row.decode(14, as: Date.self), row.decode(15, as: Date.self))
+        return DeliveryOutcome(
+            deliveryId: id, incidentId: incident?.uuidString.lowercased(), revision: revision, reason: reason, stakeholderId: stakeholder,
+            role: StakeholderRole(rawValue: role) ?? .resident, channelId: channel, channel: ChannelType(rawValue: type) ?? .webhook,
+            severity: severity, outcome: DeliveryState(rawValue: state) ?? .failed, attempts: attempts, lastStatus: status, error: error,
+            ingestedAt: ingested, createdAt: created, finishedAt: finished,
+            latencyMs: ingested.map { Int((finished.timeIntervalSince($0) * 1000).rounded()) })
+    }
+}

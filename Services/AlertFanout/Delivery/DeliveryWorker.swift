@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import Metrics
+import Postgres
+import ServiceLifecycle
+
+/// Sends due deliveries: claims a batch (leased, so several instances share the work and a
+/// crash hands it back), sends them concurrently, records each result. Wakes on
+/// `coalition_deliveries` notifications and at least every `pollInterval`.
+public struct DeliveryWorker: Service {
+    public struct Settings: Sendable {
+        public var concurrency: Int
+        public var lease: Duration
+        public var pollInterval: Duration
+        public var retry: RetrySchedule
+        public var disableAfterFailures: Int
+
+        public init(concurrency: Int = 32, lease: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250),
+                    retry: RetrySchedule = RetrySchedule(), disableAfterFailures: Int = 20) {
+            self.concurrency = concurrency
+            self.lease = lease
+            self.pollInterval = pollInterval
+            self.retry = retry
+            self.disableAfterFailures = disableAfterFailures
+        }
+    }
+
+    let store: DeliveryStore
+    let webhook: WebhookSender
+    let settings: Settings
+    let logger: Logger
+
+    public init(store: DeliveryStore, webhook: WebhookSender, settings: Settings, logger: Logger) {
+        self.store = store
+        self.webhook = webhook
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let wake = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let notifications = try await store.postgres.listen(channel: "coalition_deliveries", onReconnect: { wake.continuation.yield() })
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for try await _ in notifications { wake.continuation.yield() }
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: settings.pollInterval)
+                        wake.continuation.yield()
+                    }
+                }
+                var lastRecovery = ContinuousClock.now - .seconds(3600)
+                for await _ in wake.stream {
+                    if Task.isCancelled { break }
+                    do {
+                        if ContinuousClock.now - lastRecovery > .seconds(5) {
+                            let recovered = try await store.recoverExpiredLeases()
+                            if recovered > 0 { logger.warning("recovered deliveries whose sender stopped", metadata: ["count": "\(recovered)"]) }
+                            lastRecovery = .now
+                        }
+                        // Drain: keep claiming while full batches come back.
+                        while !Task.isCancelled {
+                            let claimed = try await store.claimDue(limit: settings.concurrency, lease: settings.lease)
+                            guard !claimed.isEmpty else { break }
+                            await withTaskGroup(of: Void.self) { sends in
+                                for delivery in claimed { sends.addTask { await attempt(delivery) } }
+                            }
+                            if claimed.count < settings.concurrency { break }
+                        }
+                    } catch {
+                        logger.warning("delivery round failed; will retry", metadata: ["error": "\(error)"])
+                    }
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            wake.continuation.finish()
+        }
+    }
+
+    func attempt(_ delivery: DeliveryStore.Claimed) async {
+        let result = await outcome(of: delivery)
+        do {
+            try await store.record(result, for: delivery, disableAfterFailures: settings.disableAfterFailures)
+        } catch {
+            // The lease expires and the delivery is tried again, under the same id.
+            logger.error("could not record a delivery result", metadata: ["delivery.id": "\(delivery.id)", "error": "\(error)"])
+        }
+    }
+
+    func outcome(of delivery: DeliveryStore.Claimed) async -> DeliveryStore.Result {
+        guard let address = delivery.address, !delivery.channelDisabled else {
+            return .suppressed("the channel is disabled or was removed")
+        }
+        switch delivery.channelType {
+        case .webhook:
+            let answer = await webhook.send(to: address, id: delivery.id.uuidString.lowercased(), body: delivery.payload, secrets: delivery.secrets)
+            switch answer {
+            case .delivered(let status):
+                return .delivered(status: status)
+            case .gone(let status):
+                return .failedAndDisable(status: status, error: "receiver answered 410 Gone", reason: "the endpoint answered 410 Gone")
+            case .refused(let why):
+                return .failed(status: nil, error: "target refused: \(why)")
+            case .failed(let status, let retryAfter, let error):
+                guard let next = settings.retry.nextAttempt(
+                    afterAttempt: delivery.attempts, firstCreated: delivery.createdAt, now: Date(), retryAfter: retryAfter)
+                else { return .failed(status: status, error: "\(error); gave up after \(delivery.attempts) attempts") }
+                return .retry(at: next, status: status, error: error)
+            }
+        case .email, .sms:
+            return .suppressed("no \(delivery.channelType.rawValue) transport is configured in this deployment")
+        }
+    }
+}

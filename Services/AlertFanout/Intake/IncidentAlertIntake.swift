@@ -1,0 +1,125 @@
+import Contracts
+import Foundation
+import Kafka
+import Logging
+import Metrics
+import Postgres
+import ServiceKit
+import ServiceLifecycle
+
+/// Consumes `incidents.normalized` in the `alert-fanout` group: matches each revision against
+/// the in-memory index and writes the planned deliveries (and cancellations) in one
+/// transaction per batch; offsets are marked only after it commits. Delivery ids are
+/// deterministic, so a batch redelivered after a crash inserts nothing new.
+public struct IncidentAlertIntake: Service {
+    public static let consumerGroup = "alert-fanout"
+
+    let consumer: KafkaConsumer
+    let catalog: SubscriptionCatalog
+    let postgres: PostgresClient
+    let deadLetters: DeadLetterPublisher
+    /// Incidents that happened longer ago than this are not alerted when first seen
+    /// (a historical import is not news); escalations and closures of notified ones still are.
+    let maximumAge: Duration
+    let logger: Logger
+    let clock: @Sendable () -> Date
+
+    public init(
+        consumer: KafkaConsumer, catalog: SubscriptionCatalog, postgres: PostgresClient, producer: KafkaProducer, groupID: String,
+        maximumAge: Duration, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.consumer = consumer
+        self.catalog = catalog
+        self.postgres = postgres
+        self.deadLetters = DeadLetterPublisher(producer: producer, consumerGroup: groupID)
+        self.maximumAge = maximumAge
+        self.logger = logger
+        self.clock = clock
+    }
+
+    public static func makeConsumer(_ configuration: CommonConfiguration, logger: Logger) throws -> KafkaConsumer {
+        try KafkaConsumer(
+            configuration: KafkaConsumerConfiguration(
+                kafka: configuration.kafka, groupID: configuration.consumerGroup(consumerGroup),
+                topics: [configuration.topic(.incidentsNormalized)], sessionTimeout: configuration.kafkaSessionTimeout),
+            logger: logger)
+    }
+
+    public func run() async throws {
+        for try await batch in consumer.batches.cancelOnGracefulShutdown() {
+            try await process(batch)
+            try consumer.markProcessed(batch)
+        }
+    }
+
+    func process(_ batch: [KafkaMessage]) async throws {
+        var incidents: [CanonicalIncident] = []
+        for message in batch {
+            do {
+                incidents.append(try Self.decode(message))
+            } catch {
+                logger.warning("unreadable record parked on the dead-letter topic", metadata: ["offset": "\(message.offset)", "error": "\(error)"])
+                try await deadLetters.send(message, errorCode: "invalid_incident_event", errorMessage: "\(error)")
+            }
+        }
+        guard !incidents.isEmpty else { return }
+        let index = catalog.index
+        var delay: Duration = .milliseconds(100)
+        while true {
+            do {
+                try await store(incidents, index: index)
+                return
+            } catch let error as PostgresError where error.isRetriable {
+                logger.warning("database unavailable; retrying the batch", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
+    }
+
+    private func store(_ incidents: [CanonicalIncident], index: SubscriptionIndex) async throws {
+        let now = clock()
+        let ageLimit = Double(maximumAge.components.seconds)
+        try await postgres.withTransaction { connection in
+            var prior: [UUID: [AlertPlanner.Prior]] = [:]
+            for row in try await connection.query("""
+                SELECT incident_id, channel_id, reason, severity FROM deliveries
+                WHERE incident_id = ANY(\(Array(Set(incidents.map(\.id))))) AND state NOT IN ('cancelled', 'suppressed')
+                """) {
+                let (incident, channel, reason, severity) = try row.decode((UUID, UUID, String, Int).self)
+                prior[incident, default: []].append(.init(channelID: channel, reason: reason, severity: severity))
+            }
+            var created = 0
+            for incident in incidents {
+                let earlier = prior[incident.id] ?? []
+                if earlier.isEmpty, now.timeIntervalSince(incident.occurredAt) > ageLimit {
+                    Counter(label: "coalition_fanout_incidents_too_old_total").increment()
+                    continue
+                }
+                if AlertPlanner.isClosed(incident) {
+                    _ = try await DeliveryStore.cancelPending(incident: incident.id, at: now, in: connection)
+                }
+                let entries = index.matches(incident).map { index.entries[$0] }
+                let planned = AlertPlanner.plan(incident, entries: entries, prior: earlier)
+                created += try await DeliveryStore.insert(planned, incident: incident, in: connection)
+                prior[incident.id, default: []] += planned.map { .init(channelID: $0.channelID, reason: $0.reason, severity: incident.severity) }
+            }
+            if created > 0 { try await connection.execute("SELECT pg_notify('coalition_deliveries', '')") }
+            Counter(label: "coalition_fanout_deliveries_planned_total").increment(by: created)
+        }
+    }
+
+    /// A `coalition.incident.v1` event, binary or structured mode, or the bare canonical JSON.
+    static func decode(_ message: KafkaMessage) throws -> CanonicalIncident {
+        if let event = try CloudEvent(kafkaMessage: message) {
+            guard event.type == EventType.incident else { throw DecodeError(message: "unexpected event type \(event.type)") }
+            return try event.decodeData(as: CanonicalIncident.self)
+        }
+        return try CoalitionJSON.decoder.decode(CanonicalIncident.self, from: Data(message.value))
+    }
+
+    struct DecodeError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
+    }
+}
