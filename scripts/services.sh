@@ -75,7 +75,11 @@ cmd_start() {
         # A session of its own (Ctrl-C in the terminal does not reach it: `stop` sends SIGTERM);
         # the process writes its own pid before exec'ing the service.
         # shellcheck disable=SC2016  # expanded by the inner shell
+        # Local development delivers webhooks to receivers on this machine: loopback and plain
+        # http are allowed here (and only here; a deployment keeps the defaults, which refuse them).
         setsid -f env COALITION_HTTP_HOST=127.0.0.1 COALITION_HTTP_PORT="$port" \
+            COALITION_FANOUT_ALLOWED_NETWORKS="${COALITION_FANOUT_ALLOWED_NETWORKS-127.0.0.0/8}" \
+            COALITION_FANOUT_ALLOW_HTTP_WEBHOOKS="${COALITION_FANOUT_ALLOW_HTTP_WEBHOOKS-true}" \
             bash -c 'echo $$ >"$1"; shift; exec nohup "$@"' _ "$PIDS/$name.pid" \
             "$BIN_DIR/$name" >>"$LOGS/$name.log" 2>&1 </dev/null
         started+=("$name")

@@ -7,5 +7,6 @@ struct CoalitionCommand: AsyncParsableCommand {
         commandName: "coalition",
         abstract: "Operate a Coalition deployment.",
         discussion: "Settings come from COALITION_* environment variables (see the README); `source .run/env` after `make infra-up`.",
-        subcommands: [MigrateCommand.self, TopicsCommand.self, TailCommand.self, StatusCommand.self, SourcesCommand.self, ImportCommand.self, AreasCommand.self])
+        subcommands: [MigrateCommand.self, TopicsCommand.self, TailCommand.self, StatusCommand.self, SourcesCommand.self, ImportCommand.self, AreasCommand.self,
+                      StakeholdersCommand.self, SubscriptionsCommand.self])
 }

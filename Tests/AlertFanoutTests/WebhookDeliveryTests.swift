@@ -22,7 +22,7 @@ struct WebhookDeliveryTests {
             "COALITION_KAFKA_SESSION_TIMEOUT": "6s", "COALITION_FANOUT_RETRY_INITIAL": "200ms", "COALITION_FANOUT_RETRY_MAX": "1s",
             "COALITION_FANOUT_POLL_INTERVAL": "100ms", "COALITION_FANOUT_ALLOW_HTTP_WEBHOOKS": "true",
         ]
-        if allowLoopback { environment["COALITION_FANOUT_ALLOWED_NETWORKS"] = "127.0.0.0/8" }
+        environment["COALITION_FANOUT_ALLOWED_NETWORKS"] = allowLoopback ? "127.0.0.0/8" : ""
         return try await ServiceProcess.start("alert-fanout", environment: environment)
     }
 

@@ -30,8 +30,6 @@ public struct CommonConfiguration: Sendable {
     /// How long a graceful shutdown may take before the process exits anyway.
     public var shutdownTimeout: Duration
     public var databasePoolSize: Int
-    /// `COALITION_ALLOW_PRIVATE_WEBHOOKS`: local development lets webhooks target loopback.
-    public var allowPrivateWebhooks: Bool
     public var kafkaStatisticsInterval: Duration
     /// `COALITION_KAFKA_SESSION_TIMEOUT`: how quickly a dead group member's partitions move.
     public var kafkaSessionTimeout: Duration
@@ -58,7 +56,6 @@ public struct CommonConfiguration: Sendable {
         startupTimeout = try environment.duration("COALITION_STARTUP_TIMEOUT", default: .seconds(20))
         shutdownTimeout = try environment.duration("COALITION_SHUTDOWN_TIMEOUT", default: .seconds(30))
         databasePoolSize = try environment.int("COALITION_DATABASE_POOL_SIZE", default: 8, range: 1...200)
-        allowPrivateWebhooks = try environment.bool("COALITION_ALLOW_PRIVATE_WEBHOOKS", default: false)
         kafkaStatisticsInterval = try environment.duration("COALITION_KAFKA_STATISTICS_INTERVAL", default: .seconds(15))
         kafkaSessionTimeout = try environment.duration("COALITION_KAFKA_SESSION_TIMEOUT", default: .seconds(10))
         outboxPollInterval = try environment.duration("COALITION_OUTBOX_POLL_INTERVAL", default: .milliseconds(250))
