@@ -1,0 +1,78 @@
+import Contracts
+import Foundation
+import Postgres
+import ServiceKit
+import Testing
+import TestSupport
+@testable import AlertFanout
+
+/// SIGKILL mid-stream: after a restart every expected (incident, recipient, channel) ends
+/// delivered, and a receiver that deduplicates by `webhook-id` sees each exactly once.
+@Suite("Fan-out crash safety", .serialized)
+struct FanoutCrashSafetyTests {
+    @Test("SIGKILL while 2,000 incidents match 500 subscribers; restart; each expected notification delivered once by webhook-id")
+    func killAndRestart() async throws {
+        try await withTemporaryDatabase { databaseURL in
+            let prefix = TestEnvironment.uniqueName("fanoutcrash") + "."
+            try await TopicFixture.withNamedTopics(WebhookDeliveryTests.topics(prefix), partitions: 3) {
+                let postgres = try PostgresClient(configuration: .init(connectionString: databaseURL, maxConnections: 2), logger: TestEnvironment.logger)
+                defer { postgres.shutdown() }
+                try await Migrator.migrate(postgres, logger: TestEnvironment.logger)
+                let receiver = try await WebhookReceiver(script: "200")
+
+                // 500 subscribers, each to one of 100 areas: five per area.
+                let directory = StakeholderDirectory(postgres: postgres)
+                var channelsByArea: [String: [UUID]] = [:]
+                for index in 0..<500 {
+                    let area = "area-\(index % 100)"
+                    let (stakeholder, _) = try await directory.add(StakeholderInput(
+                        name: "subscriber \(index)", role: .resident, organization: nil, timezone: "UTC",
+                        channels: [.init(type: .webhook, address: receiver.url("/s/\(index)"))]))
+                    let channel = stakeholder.channels[0].id
+                    _ = try await postgres.execute("INSERT INTO areas (id, geometry) VALUES (\(area), '{}'::jsonb) ON CONFLICT DO NOTHING")
+                    _ = try await directory.addSubscription(SubscriptionInput(
+                        stakeholderId: stakeholder.id, areas: [area], circle: nil, categories: nil, categoryGroups: nil, minSeverity: 1,
+                        channelIds: [channel], mode: .immediate, quietHours: nil, notifyClosure: false))
+                    channelsByArea[area, default: []].append(channel)
+                }
+                let incidents = (0..<2000).map { Fixtures.incident(area: "area-\($0 % 100)", lat: nil, lon: nil) }
+                let expected = Set(incidents.flatMap { incident in
+                    channelsByArea[incident.areaId, default: []].map {
+                        AlertPlanner.deliveryID(incident: incident.id, channel: $0, reason: "new").uuidString.lowercased()
+                    }
+                })
+                #expect(expected.count == 10_000)
+
+                let environment = [
+                    "COALITION_DATABASE_URL": databaseURL, "COALITION_TOPIC_PREFIX": prefix, "COALITION_KAFKA_SESSION_TIMEOUT": "6s",
+                    "COALITION_FANOUT_ALLOWED_NETWORKS": "127.0.0.0/8", "COALITION_FANOUT_ALLOW_HTTP_WEBHOOKS": "true",
+                    "COALITION_FANOUT_LEASE": "2s", "COALITION_FANOUT_POLL_INTERVAL": "100ms",
+                ]
+                let first = try await ServiceProcess.start("alert-fanout", environment: environment)
+                try await WebhookDeliveryTests.publish(incidents, topic: prefix + "incidents.normalized")
+                try await eventually("deliveries to be under way", timeout: .seconds(120), interval: .milliseconds(20)) {
+                    receiver.received.count >= 2000
+                }
+                first.process.signal(SIGKILL)
+                _ = try await first.process.waitForExit(timeout: .seconds(20))
+                let atKill = receiver.received.count
+                #expect(atKill < expected.count, "the kill must land mid-stream")
+
+                let second = try await ServiceProcess.start("alert-fanout", environment: environment)
+                try await eventually("every delivery to end", timeout: .seconds(300), interval: .milliseconds(500)) {
+                    try await postgres.query("SELECT count(*) FROM deliveries WHERE state = 'delivered'").first?.decode(0, as: Int.self) == expected.count
+                }
+                let states = try await postgres.query("SELECT state, count(*) FROM deliveries GROUP BY state").map { try $0.decode((String, Int).self) }
+                #expect(states.map { "\($0.0)=\($0.1)" } == ["delivered=10000"])
+
+                let received = receiver.received.filter { $0.status == 200 }
+                let ids = received.compactMap(\.webhookID)
+                #expect(Set(ids) == expected, "each expected notification arrived, and nothing else")
+                // Repeats are allowed only with the same webhook-id (a send cut off by the kill).
+                #expect(ids.count - Set(ids).count <= 2 * 32, "at most the in-flight sends are repeated")
+                #expect(try await second.stop() == 0)
+                await receiver.stop()
+            }
+        }
+    }
+}
