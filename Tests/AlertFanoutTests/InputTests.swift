@@ -41,12 +41,19 @@ struct InputTests {
         ])
     }
 
+    @Test("a time zone must be an IANA name given as a string; an explicit null role is missing")
+    func typedFields() {
+        #expect(Self.codes(StakeholderInput.parse(["name": "x", "role": NSNull(), "timezone": 5] as [String: Any], allowHTTPWebhooks: false))
+                == ["role:required", "timezone:unknown_timezone"])
+    }
+
     @Test("plain http webhooks only when the operator allows them; never with credentials or other schemes")
     func webhookURLs() {
         #expect(StakeholderInput.webhookProblem("http://127.0.0.1:9000/hook", allowHTTP: true) == nil)
         #expect(StakeholderInput.webhookProblem("http://127.0.0.1:9000/hook", allowHTTP: false)?.code == "https_required")
         #expect(StakeholderInput.webhookProblem("ftp://example.org/", allowHTTP: true)?.code == "invalid_url")
         #expect(StakeholderInput.webhookProblem("https://user:pw@example.org/", allowHTTP: false)?.code == "invalid_url")
+        #expect(StakeholderInput.webhookProblem("http://user:pw@127.0.0.1/", allowHTTP: true)?.code == "invalid_url")
         #expect(StakeholderInput.webhookProblem("hooks.example.org", allowHTTP: false)?.code == "invalid_url")
     }
 

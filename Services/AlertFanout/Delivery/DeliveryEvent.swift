@@ -51,3 +51,23 @@ struct EndpointDisabled: Codable, Sendable {
         }
     }
 }
+
+/// One delivery as operators see it (`GET /v1/deliveries`).
+public struct DeliveryRecord: Codable, Sendable, Equatable {
+    @LowercaseUUID public var id: UUID
+    public var incidentId: String?
+    public var revision: Int?
+    public var reason: String
+    @LowercaseUUID public var stakeholderId: UUID
+    public var role: StakeholderRole
+    @LowercaseUUID public var channelId: UUID
+    public var channel: ChannelType
+    public var state: DeliveryState
+    public var attempts: Int
+    /// When the next attempt is due (absent once the delivery has ended).
+    public var nextAttemptAt: Date?
+    public var lastStatus: Int?
+    public var lastError: String?
+    public var createdAt: Date
+    public var finishedAt: Date?
+}

@@ -133,7 +133,8 @@ public struct DeliveryStore: Sendable {
                                           last_error = \(error), updated_at = \(now)
                     WHERE id = \(delivery.id) AND state = ANY(\(DeliveryState.sources(of: .retrying)))
                     """)
-                let failures = try await connection.query("""
+                // A receiver asking us to slow down (429) is working, not failing.
+                let failures = status == 429 ? 0 : try await connection.query("""
                     UPDATE stakeholder_channels SET consecutive_failures = consecutive_failures + 1 WHERE id = \(delivery.channelID)
                     RETURNING consecutive_failures
                     """).first?.decode(0, as: Int.self) ?? 0
@@ -180,6 +181,31 @@ public struct DeliveryStore: Sendable {
         logger.error("endpoint disabled", metadata: ["channel.id": "\(delivery.channelID.uuidString.lowercased())", "reason": "\(reason)"])
         Counter(label: "coalition_fanout_endpoints_disabled_total").increment()
         events.append(try EndpointDisabled(channelId: delivery.channelID, stakeholderId: delivery.stakeholderID, reason: reason, disabledAt: now).outboxEvent)
+    }
+
+    /// Deliveries for operators (`GET /v1/deliveries`), newest first.
+    public func list(incident: UUID?, stakeholder: UUID?, state: DeliveryState?, limit: Int) async throws -> [DeliveryRecord] {
+        var query: PostgresQuery = """
+            SELECT id, incident_id, revision, reason, stakeholder_id, role, channel_id, channel_type, state, attempts, next_attempt_at,
+                   last_status, last_error, created_at, finished_at
+            FROM deliveries WHERE true
+            """
+        if let incident { query.append(" AND incident_id = \(incident)") }
+        if let stakeholder { query.append(" AND stakeholder_id = \(stakeholder)") }
+        if let state { query.append(" AND state = \(state.rawValue)") }
+        query.append(" ORDER BY created_at DESC, id LIMIT \(limit)")
+        return try await postgres.query(query).map { row in
+            let (id, incident, revision, reason, stakeholder, role, channel, type) = try row.decode((UUID, UUID?, Int?, String, UUID, String, UUID, String).self)
+            let (state, attempts, next, status, error, created, finished) = try (
+                row.decode(8, as: String.self), row.decode(9, as: Int.self), row.decode(10, as: Date.self), row.decode(11, as: Int?.self),
+                row.decode(12, as: String?.self), row.decode(13, as: Date.self), row.decode(14, as: Date?.self))
+            let parsedState = DeliveryState(rawValue: state) ?? .failed
+            return DeliveryRecord(
+                id: id, incidentId: incident?.uuidString.lowercased(), revision: revision, reason: reason, stakeholderId: stakeholder,
+                role: StakeholderRole(rawValue: role) ?? .resident, channelId: channel, channel: ChannelType(rawValue: type) ?? .webhook,
+                state: parsedState, attempts: attempts, nextAttemptAt: parsedState.isTerminal ? nil : next, lastStatus: status, lastError: error,
+                createdAt: created, finishedAt: finished)
+        }
     }
 
     static let outcomeColumns = """

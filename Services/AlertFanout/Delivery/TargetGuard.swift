@@ -56,12 +56,14 @@ public struct TargetGuard: Sendable {
     public enum Verdict: Sendable, Equatable {
         case allowed
         case refused(String)
+        /// The name did not resolve (perhaps for now): worth another try later.
+        case unresolved(String)
     }
 
     /// Whether every address `host` resolves to may be called.
     public func check(host: String) async -> Verdict {
         let addresses = await Self.resolve(host)
-        guard !addresses.isEmpty else { return .refused("\(host) does not resolve") }
+        guard !addresses.isEmpty else { return .unresolved("\(host) does not resolve") }
         for address in addresses {
             if case .refused(let why) = check(address: address) { return .refused("\(host) resolves to \(why)") }
         }

@@ -34,7 +34,11 @@ public final class WebhookSender: NSObject, URLSessionTaskDelegate, Sendable {
 
     public func send(to address: String, id: String, body: [UInt8], secrets: [String], now: Date = Date()) async -> Answer {
         guard let url = URL(string: address), let host = url.host else { return .refused("\(address) is not a URL") }
-        if case .refused(let why) = await guardian.check(host: host) { return .refused(why) }
+        switch await guardian.check(host: host) {
+        case .allowed: break
+        case .refused(let why): return .refused(why)
+        case .unresolved(let why): return .failed(status: nil, retryAfter: nil, error: why)
+        }
         let timestamp = Int(now.timeIntervalSince1970)
         var request = URLRequest(url: url)
         request.httpMethod = "POST"

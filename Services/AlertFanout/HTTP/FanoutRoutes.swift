@@ -10,14 +10,14 @@ public struct FanoutRoutes: Sendable {
     static let maximumBodySize = 256 * 1024
 
     let directory: StakeholderDirectory
-    let postgres: PostgresClient
+    let deliveries: DeliveryStore
     let authentication: OperatorAuthentication
     let allowHTTPWebhooks: Bool
     let rotationOverlap: Duration
 
-    public init(directory: StakeholderDirectory, postgres: PostgresClient, operatorToken: String?, allowHTTPWebhooks: Bool, rotationOverlap: Duration) {
+    public init(directory: StakeholderDirectory, deliveries: DeliveryStore, operatorToken: String?, allowHTTPWebhooks: Bool, rotationOverlap: Duration) {
         self.directory = directory
-        self.postgres = postgres
+        self.deliveries = deliveries
         self.authentication = OperatorAuthentication(token: operatorToken)
         self.allowHTTPWebhooks = allowHTTPWebhooks
         self.rotationOverlap = rotationOverlap
@@ -84,36 +84,12 @@ public struct FanoutRoutes: Sendable {
         case .failure(let errors):
             throw ProblemDetails(status: .unprocessableContent, title: "Invalid stakeholder", errors: errors.errors)
         case .success(let input):
-            let (stakeholder, secrets) = try await directory.add(input)
-            // The response is the stakeholder with each webhook's secret, shown this once.
-            struct Created: Encodable {
-                struct Channel: Encodable {
-                    var id: String
-                    var type: ChannelType
-                    var url: String?
-                    var address: String?
-                    var number: String?
-                    var secret: String?
-                }
-                var id: String
-                var name: String
-                var role: StakeholderRole
-                var organization: String?
-                var timezone: String
-                var channels: [Channel]
+            var (stakeholder, secrets) = try await directory.add(input)
+            // The answer is the stakeholder with each webhook's secret, shown this once.
+            for index in stakeholder.channels.indices {
+                stakeholder.channels[index].secret = secrets[stakeholder.channels[index].id]
             }
-            var channels: [Created.Channel] = []
-            for channel in stakeholder.channels {
-                let address = channel.address
-                channels.append(Created.Channel(
-                    id: channel.id.uuidString.lowercased(), type: channel.type,
-                    url: channel.type == .webhook ? address : nil, address: channel.type == .email ? address : nil,
-                    number: channel.type == .sms ? address : nil, secret: secrets[channel.id]))
-            }
-            let created = Created(
-                id: stakeholder.id.uuidString.lowercased(), name: stakeholder.name, role: stakeholder.role,
-                organization: stakeholder.organization, timezone: stakeholder.timezone, channels: channels)
-            return try Self.json(created, status: .created)
+            return try Self.json(stakeholder, status: .created)
         }
     }
 
@@ -136,36 +112,26 @@ public struct FanoutRoutes: Sendable {
     func listDeliveries(_ request: Request) async throws -> Response {
         try authentication.check(request)
         let parameters = request.uri.queryParameters
-        var query: PostgresQuery = """
-            SELECT json_build_object('id', id, 'incident_id', incident_id, 'revision', revision, 'reason', reason, 'stakeholder_id', stakeholder_id,
-                   'role', role, 'channel_id', channel_id, 'channel', channel_type, 'state', state, 'attempts', attempts,
-                   'next_attempt_at', next_attempt_at, 'last_status', last_status, 'last_error', last_error, 'created_at', created_at,
-                   'finished_at', finished_at)::text
-            FROM deliveries WHERE true
-            """
-        if let text = parameters.get("incident_id") {
-            guard let id = UUID(uuidString: String(text)) else { throw ProblemDetails(status: .badRequest, detail: "incident_id must be a UUID.") }
-            query.append(" AND incident_id = \(id)")
+        func uuid(_ name: String) throws -> UUID? {
+            guard let text = parameters.get(name) else { return nil }
+            guard let id = UUID(uuidString: String(text)) else { throw ProblemDetails(status: .badRequest, detail: "\(name) must be a UUID.") }
+            return id
         }
-        if let text = parameters.get("stakeholder_id") {
-            guard let id = UUID(uuidString: String(text)) else { throw ProblemDetails(status: .badRequest, detail: "stakeholder_id must be a UUID.") }
-            query.append(" AND stakeholder_id = \(id)")
-        }
+        var state: DeliveryState?
         if let text = parameters.get("state") {
-            guard let state = DeliveryState(rawValue: String(text)) else {
+            guard let parsed = DeliveryState(rawValue: String(text)) else {
                 throw ProblemDetails(status: .badRequest, detail: "state must be one of \(DeliveryState.allCases.map(\.rawValue).joined(separator: ", ")).")
             }
-            query.append(" AND state = \(state.rawValue)")
+            state = parsed
         }
         var limit = 100
         if let text = parameters.get("limit") {
             guard let value = Int(String(text)), (1...1000).contains(value) else { throw ProblemDetails(status: .badRequest, detail: "limit must be 1 to 1000.") }
             limit = value
         }
-        query.append(" ORDER BY created_at DESC, id LIMIT \(limit)")
-        let items = try await postgres.query(query).map { try $0.decode(0, as: String.self) }
-        let body = "{\"deliveries\":[" + items.joined(separator: ",") + "]}"
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        let records = try await deliveries.list(incident: try uuid("incident_id"), stakeholder: try uuid("stakeholder_id"), state: state, limit: limit)
+        struct Page: Encodable { var deliveries: [DeliveryRecord] }
+        return try Self.json(Page(deliveries: records))
     }
 
     // MARK: - Helpers

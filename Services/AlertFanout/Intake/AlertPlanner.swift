@@ -43,7 +43,8 @@ public enum AlertPlanner {
     }
 
     public static func isClosed(_ incident: CanonicalIncident) -> Bool {
-        incident.closedAt != nil || ["closed", "resolved", "cancelled"].contains(incident.status?.lowercased() ?? "")
+        incident.closedAt != nil
+            || ["closed", "resolved", "cancelled", "canceled", "completed", "complete"].contains(incident.status?.lowercased() ?? "")
     }
 
     public static func plan(_ incident: CanonicalIncident, entries: [SubscriptionIndex.Entry], prior: [Prior]) -> [Planned] {

@@ -53,17 +53,35 @@ public struct IncidentAlertIntake: Service {
     }
 
     func process(_ batch: [KafkaMessage]) async throws {
-        var incidents: [CanonicalIncident] = []
+        var decoded: [(message: KafkaMessage, incident: CanonicalIncident)] = []
         for message in batch {
             do {
-                incidents.append(try Self.decode(message))
+                decoded.append((message, try Self.decode(message)))
             } catch {
                 logger.warning("unreadable record parked on the dead-letter topic", metadata: ["offset": "\(message.offset)", "error": "\(error)"])
                 try await deadLetters.send(message, errorCode: "invalid_incident_event", errorMessage: "\(error)")
             }
         }
-        guard !incidents.isEmpty else { return }
+        guard !decoded.isEmpty else { return }
         let index = catalog.index
+        do {
+            try await storeRetrying(decoded.map(\.incident), index: index)
+        } catch let error as PostgresError where !error.isRetriable {
+            // Something in this batch the database refuses: find it one record at a time and
+            // park only that one, so the stream never stalls on it.
+            logger.error("batch refused by the database; retrying record by record", metadata: ["error": "\(error)"])
+            for (message, incident) in decoded {
+                do {
+                    try await storeRetrying([incident], index: index)
+                } catch let error as PostgresError where !error.isRetriable {
+                    try await deadLetters.send(message, errorCode: "store_refused", errorMessage: error.description)
+                }
+            }
+        }
+    }
+
+    /// Retries while the database is unavailable (a restart, a failover), so nothing is skipped.
+    private func storeRetrying(_ incidents: [CanonicalIncident], index: SubscriptionIndex) async throws {
         var delay: Duration = .milliseconds(100)
         while true {
             do {

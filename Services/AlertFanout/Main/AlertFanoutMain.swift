@@ -10,8 +10,9 @@ enum AlertFanoutMain {
     static func main() async {
         await ServiceRuntime.main(AlertFanoutConfiguration.self) { configuration, context in
             let directory = StakeholderDirectory(postgres: context.postgres)
+            let deliveries = DeliveryStore(postgres: context.postgres, logger: context.logger)
             FanoutRoutes(
-                directory: directory, postgres: context.postgres, operatorToken: configuration.common.operatorToken,
+                directory: directory, deliveries: deliveries, operatorToken: configuration.common.operatorToken,
                 allowHTTPWebhooks: configuration.allowHTTPWebhooks, rotationOverlap: configuration.secretOverlap
             ).register(on: context.router)
             let catalog = SubscriptionCatalog(postgres: context.postgres, logger: context.logger)
@@ -22,7 +23,7 @@ enum AlertFanoutMain {
                 groupID: configuration.common.consumerGroup(IncidentAlertIntake.consumerGroup),
                 maximumAge: configuration.maximumIncidentAge, logger: context.logger)
             let worker = DeliveryWorker(
-                store: DeliveryStore(postgres: context.postgres, logger: context.logger),
+                store: deliveries,
                 webhook: WebhookSender(timeout: configuration.webhookTimeout, guardian: TargetGuard(allowed: configuration.allowedNetworks)),
                 settings: .init(
                     concurrency: configuration.concurrency, lease: configuration.lease, pollInterval: configuration.pollInterval,

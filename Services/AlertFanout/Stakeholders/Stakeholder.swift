@@ -19,12 +19,55 @@ public enum ChannelType: String, Codable, Sendable, CaseIterable {
 /// One way to reach a stakeholder. `address` is the webhook URL, the email address or the
 /// E.164 number. A webhook's signing secret is never part of this value: it is shown once,
 /// when created or rotated.
+///
+/// In JSON the address is under the key the request used: `url` (webhook), `address` (email)
+/// or `number` (SMS), as in SPEC §10.
 public struct ContactChannel: Codable, Sendable, Equatable {
     @LowercaseUUID public var id: UUID
     public var type: ChannelType
     public var address: String
     /// Set when the endpoint answered 410 or kept failing; nothing is sent to it until re-enabled.
     public var disabledReason: String?
+    /// Shown once: in the answer that created the webhook (never stored in this value otherwise).
+    public var secret: String?
+
+    public init(id: UUID, type: ChannelType, address: String, disabledReason: String? = nil, secret: String? = nil) {
+        self.id = id
+        self.type = type
+        self.address = address
+        self.disabledReason = disabledReason
+        self.secret = secret
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, type, url, address, number, disabledReason, secret
+    }
+
+    static func addressKey(_ type: ChannelType) -> CodingKeys {
+        switch type {
+        case .webhook: .url
+        case .email: .address
+        case .sms: .number
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(LowercaseUUID.self, forKey: .id).wrappedValue
+        type = try container.decode(ChannelType.self, forKey: .type)
+        address = try container.decode(String.self, forKey: Self.addressKey(type))
+        disabledReason = try container.decodeIfPresent(String.self, forKey: .disabledReason)
+        secret = try container.decodeIfPresent(String.self, forKey: .secret)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(LowercaseUUID(wrappedValue: id), forKey: .id)
+        try container.encode(type, forKey: .type)
+        try container.encode(address, forKey: Self.addressKey(type))
+        try container.encodeIfPresent(disabledReason, forKey: .disabledReason)
+        try container.encodeIfPresent(secret, forKey: .secret)
+    }
 }
 
 /// A stakeholder's interest: where (areas and/or a circle; neither means everywhere), what

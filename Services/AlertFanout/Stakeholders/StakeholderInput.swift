@@ -30,14 +30,14 @@ public struct StakeholderInput: Sendable, Equatable {
         }
         let role = (object["role"] as? String).flatMap(StakeholderRole.init(rawValue:))
         if role == nil {
-            errors.append(.init(field: "role", code: object["role"] == nil ? "required" : "unknown_role",
+            errors.append(.init(field: "role", code: object["role"] == nil || object["role"] is NSNull ? "required" : "unknown_role",
                                 message: "role must be one of \(StakeholderRole.allCases.map(\.rawValue).joined(separator: ", "))"))
         }
         let organization = object["organization"] as? String
         if object["organization"] != nil, !(object["organization"] is NSNull), organization == nil {
             errors.append(.init(field: "organization", code: "wrong_type", message: "organization must be a string"))
         }
-        let timezone = object["timezone"] as? String ?? "UTC"
+        let timezone = object["timezone"] == nil || object["timezone"] is NSNull ? "UTC" : object["timezone"] as? String ?? ""
         if TimeZone(identifier: timezone) == nil {
             errors.append(.init(field: "timezone", code: "unknown_timezone", message: "timezone must be an IANA time zone such as Europe/London"))
         }
@@ -92,12 +92,12 @@ public struct StakeholderInput: Sendable, Equatable {
               let host = components.host, !host.isEmpty else {
             return ("invalid_url", "url must be an absolute https URL")
         }
-        if scheme == "http" {
-            return allowHTTP ? nil : ("https_required", "url must use https (plain http is allowed only when the operator enables it)")
-        }
-        guard scheme == "https" else { return ("invalid_url", "url must be an absolute https URL") }
+        guard scheme == "https" || scheme == "http" else { return ("invalid_url", "url must be an absolute https URL") }
         if components.user != nil || components.password != nil {
             return ("invalid_url", "url must not carry credentials")
+        }
+        if scheme == "http", !allowHTTP {
+            return ("https_required", "url must use https (plain http is allowed only when the operator enables it)")
         }
         return nil
     }
