@@ -16,14 +16,15 @@ struct WebhookDeliveryTests {
         ["incidents.normalized", "incidents.normalized.dlt", "alerts.delivered"].map { prefix + $0 }
     }
 
-    static func start(databaseURL: String, prefix: String, allowLoopback: Bool) async throws -> ServiceProcess {
+    static func start(databaseURL: String, prefix: String, allowLoopback: Bool, extra: [String: String] = [:]) async throws -> ServiceProcess {
         var environment = [
+            "COALITION_FANOUT_GROUP_WAIT": "300ms",
             "COALITION_DATABASE_URL": databaseURL, "COALITION_TOPIC_PREFIX": prefix, "COALITION_OPERATOR_TOKEN": operatorToken,
             "COALITION_KAFKA_SESSION_TIMEOUT": "6s", "COALITION_FANOUT_RETRY_INITIAL": "200ms", "COALITION_FANOUT_RETRY_MAX": "1s",
             "COALITION_FANOUT_POLL_INTERVAL": "100ms", "COALITION_FANOUT_ALLOW_HTTP_WEBHOOKS": "true",
         ]
         environment["COALITION_FANOUT_ALLOWED_NETWORKS"] = allowLoopback ? "127.0.0.0/8" : ""
-        return try await ServiceProcess.start("alert-fanout", environment: environment)
+        return try await ServiceProcess.start("alert-fanout", environment: environment.merging(extra) { _, new in new })
     }
 
     static func send(_ method: String, _ url: String, _ json: Any? = nil, token: String? = operatorToken) async throws -> (Int, [String: Any]) {
@@ -100,7 +101,10 @@ struct WebhookDeliveryTests {
                 // Retry-After: 1 was honoured (the server's own clock on both sides).
                 #expect(delivered[2].receivedAt - delivered[1].receivedAt >= 0.95)
                 let payload = try #require(try JSONSerialization.jsonObject(with: Data(delivered[2].body.utf8)) as? [String: Any])
-                #expect((payload["incident"] as? [String: Any])?["id"] as? String == incident.id.uuidString.lowercased())
+                #expect(payload["type"] as? String == "coalition.notification.v1")
+                let alerts = try #require(payload["alerts"] as? [[String: Any]])
+                #expect(alerts.count == 1)
+                #expect((alerts.first?["incident"] as? [String: Any])?["id"] as? String == incident.id.uuidString.lowercased())
 
                 // 410: the delivery fails at once and the channel is disabled.
                 try await eventually("the 410 to disable the endpoint", timeout: .seconds(30)) {
@@ -123,6 +127,52 @@ struct WebhookDeliveryTests {
                 #expect(try await service.stop() == 0)
                 await flaky.stop()
                 await gone.stop()
+            }
+        }
+    }
+
+    @Test("grouping: alerts within group_wait travel as one notification; urgent ones go at once; the next waits group_interval")
+    func grouping() async throws {
+        try await withTemporaryDatabase { databaseURL in
+            let prefix = TestEnvironment.uniqueName("fanoutgroup") + "."
+            try await TopicFixture.withNamedTopics(Self.topics(prefix)) {
+                let receiver = try await WebhookReceiver(script: "200")
+                let service = try await Self.start(databaseURL: databaseURL, prefix: prefix, allowLoopback: true, extra: [
+                    "COALITION_FANOUT_GROUP_WAIT": "2s", "COALITION_FANOUT_GROUP_INTERVAL": "1h",
+                ])
+                let base = service.baseURL + "/v1"
+                let (_, stakeholder) = try await Self.send("POST", base + "/stakeholders", [
+                    "name": "Watch group", "role": "neighborhood_association", "channels": [["type": "webhook", "url": receiver.url("/watch")]],
+                ])
+                let channel = try #require((stakeholder["channels"] as? [[String: Any]])?.first?["id"] as? String)
+                let (status, _) = try await Self.send("POST", base + "/subscriptions", ["stakeholder_id": stakeholder["id"]!, "channel_ids": [channel]])
+                #expect(status == 201)
+
+                let burst = (0..<3).map { _ in Fixtures.incident(category: .vandalism) }
+                try await Self.publish(burst, topic: prefix + "incidents.normalized")
+                let first = try await eventually("the grouped notification", timeout: .seconds(60)) { receiver.received.first }
+                let alerts = try #require((try JSONSerialization.jsonObject(with: Data(first.body.utf8)) as? [String: Any])?["alerts"] as? [[String: Any]])
+                #expect(Set(alerts.compactMap { ($0["incident"] as? [String: Any])?["id"] as? String }) == Set(burst.map { $0.id.uuidString.lowercased() }))
+
+                // Severity 4 skips the wait and the interval; severity 2 now waits for group_interval.
+                let urgent = Fixtures.incident(category: .robbery)
+                let later = Fixtures.incident(category: .vandalism)
+                try await Self.publish([urgent, later], topic: prefix + "incidents.normalized")
+                let second = try await eventually("the urgent notification", timeout: .seconds(60)) { receiver.received.count >= 2 ? receiver.received[1] : nil }
+                #expect(second.body.contains(urgent.id.uuidString.lowercased()))
+                #expect(!second.body.contains(later.id.uuidString.lowercased()))
+                let postgres = try PostgresClient(configuration: .init(connectionString: databaseURL, maxConnections: 1), logger: TestEnvironment.logger)
+                defer { postgres.shutdown() }
+                let wait = try await postgres.query("""
+                    SELECT extract(epoch FROM d.next_attempt_at - c.last_notified_at)::float8, d.state
+                    FROM deliveries d JOIN stakeholder_channels c ON c.id = d.channel_id WHERE d.incident_id = \(later.id)
+                    """).first.map { try $0.decode((Double, String).self) }
+                #expect(wait?.1 == "pending")
+                // Scheduled one group_interval after the first notification (the urgent one does not reset the clock it waits on).
+                #expect(wait.map { $0.0 > 3000 && $0.0 <= 3600 } == true, "\(String(describing: wait))")
+                #expect(receiver.received.count == 2)
+                #expect(try await service.stop() == 0)
+                await receiver.stop()
             }
         }
     }

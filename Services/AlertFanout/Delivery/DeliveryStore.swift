@@ -9,19 +9,38 @@ import ServiceKit
 /// the `alerts.delivered` event of a terminal state to the outbox, so the topic tells exactly
 /// what the table says.
 public struct DeliveryStore: Sendable {
-    /// A delivery claimed for sending, with what the sender needs of its channel.
+    /// A notification claimed for sending: one or more deliveries for one channel, sent as one
+    /// request whose `webhook-id` is `id` (the group's first delivery id, fixed when the group
+    /// formed), with what the sender needs of the channel.
     public struct Claimed: Sendable {
         public var id: UUID
+        public var deliveryIDs: [UUID]
         public var channelID: UUID
         public var channelType: ChannelType
         public var stakeholderID: UUID
-        public var payload: [UInt8]
+        /// Each delivery's alert (JSON), in delivery-id order: the same bytes on every attempt.
+        public var payloads: [[UInt8]]
         public var attempts: Int
         public var createdAt: Date
         public var address: String?
         /// The current secret first, then the previous one while a rotation overlaps.
         public var secrets: [String]
         public var channelDisabled: Bool
+
+        /// The request body: `{"type":"coalition.notification.v1","notification_id":…,"stakeholder_id":…,"alerts":[…]}`.
+        public var body: [UInt8] {
+            var body = Array(#"{"type":"coalition.notification.v1","notification_id":""#.utf8)
+            body += Array(id.uuidString.lowercased().utf8)
+            body += Array(#"","stakeholder_id":""#.utf8)
+            body += Array(stakeholderID.uuidString.lowercased().utf8)
+            body += Array(#"","alerts":["#.utf8)
+            for (index, payload) in payloads.enumerated() {
+                if index > 0 { body.append(UInt8(ascii: ",")) }
+                body += payload
+            }
+            body += Array("]}".utf8)
+            return body
+        }
     }
 
     public enum Result: Sendable, Equatable {
@@ -42,15 +61,17 @@ public struct DeliveryStore: Sendable {
     }
 
     /// Inserts planned deliveries (a replayed plan inserts nothing: ids are deterministic).
-    static func insert(_ planned: [AlertPlanner.Planned], incident: CanonicalIncident, in connection: PostgresConnection) async throws -> Int {
+    static func insert(_ planned: [AlertPlanner.Planned], due: [Date], incident: CanonicalIncident, in connection: PostgresConnection) async throws -> Int {
         guard !planned.isEmpty else { return 0 }
         let payloads = try planned.map { String(decoding: try CoalitionJSON.encoder.encode($0.payload), as: UTF8.self) }
         return try await connection.execute("""
-            INSERT INTO deliveries (id, incident_id, revision, reason, stakeholder_id, role, channel_id, channel_type, severity, payload, ingested_at)
-            SELECT u.id, \(incident.id), \(incident.revision), u.reason, u.stakeholder, u.role, u.channel, u.type, \(incident.severity), u.payload::jsonb, \(incident.ingestedAt)
+            INSERT INTO deliveries (id, incident_id, revision, reason, stakeholder_id, role, channel_id, channel_type, severity, payload, ingested_at,
+                                    next_attempt_at)
+            SELECT u.id, \(incident.id), \(incident.revision), u.reason, u.stakeholder, u.role, u.channel, u.type, \(incident.severity), u.payload::jsonb,
+                   \(incident.ingestedAt), u.due
             FROM unnest(\(planned.map(\.id))::uuid[], \(planned.map(\.reason))::text[], \(planned.map(\.stakeholderID))::uuid[],
                         \(planned.map(\.role.rawValue))::text[], \(planned.map(\.channelID))::uuid[], \(planned.map(\.channelType.rawValue))::text[],
-                        \(payloads)::text[]) AS u(id, reason, stakeholder, role, channel, type, payload)
+                        \(payloads)::text[], \(due)::timestamptz[]) AS u(id, reason, stakeholder, role, channel, type, payload, due)
             ON CONFLICT (id) DO NOTHING
             """)
     }
@@ -60,6 +81,7 @@ public struct DeliveryStore: Sendable {
         let rows = try await connection.query("""
             UPDATE deliveries SET state = 'cancelled', finished_at = \(now), updated_at = \(now), last_error = 'incident closed'
             WHERE incident_id = \(incident) AND state = ANY(\(DeliveryState.sources(of: .cancelled))) AND reason <> 'closure'
+              AND notification_id IS NULL
             RETURNING \(unsafeSQL: outcomeColumns)
             """)
         let outcomes = try rows.map(outcome(from:))
@@ -76,62 +98,108 @@ public struct DeliveryStore: Sendable {
             """)
     }
 
-    /// Claims up to `limit` due deliveries for this process (`sending`, leased for `lease`).
+    /// Claims up to `limit` due notifications for this process (`sending`, leased for `lease`).
+    ///
+    /// A delivery not yet in a group joins the group of every due, ungrouped delivery for the
+    /// same channel; the group's first delivery id becomes everyone's `notification_id`. A
+    /// group is claimed through that leader row only, so no process ever sends part of one.
     public func claimDue(limit: Int, lease: Duration) async throws -> [Claimed] {
         let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
         return try await postgres.withTransaction { connection in
-            let rows = try await connection.query("""
-                WITH due AS (
-                    SELECT id FROM deliveries WHERE state = ANY(\(DeliveryState.sources(of: .sending))) AND next_attempt_at <= now()
-                    ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
-                )
-                UPDATE deliveries d SET state = 'sending', attempts = d.attempts + 1, updated_at = now(),
-                                        lease_until = now() + make_interval(secs => \(seconds))
-                FROM due WHERE d.id = due.id
-                RETURNING d.id, d.channel_id, d.channel_type, d.stakeholder_id, d.payload::text, d.attempts, d.created_at
-                """)
-            var claimed: [Claimed] = []
-            for row in rows {
-                let (id, channel, type, stakeholder, payload, attempts, created) = try row.decode((UUID, UUID, String, UUID, String, Int, Date).self)
-                claimed.append(Claimed(
-                    id: id, channelID: channel, channelType: ChannelType(rawValue: type) ?? .webhook, stakeholderID: stakeholder,
-                    payload: Array(payload.utf8), attempts: attempts, createdAt: created, address: nil, secrets: [], channelDisabled: true))
+            let leaders = try await connection.query("""
+                SELECT id, notification_id, channel_id FROM deliveries
+                WHERE state = ANY(\(DeliveryState.sources(of: .sending))) AND next_attempt_at <= now()
+                  AND (notification_id IS NULL OR notification_id = id)
+                ORDER BY next_attempt_at LIMIT \(limit * 4) FOR UPDATE SKIP LOCKED
+                """).map { try $0.decode((UUID, UUID?, UUID).self) }
+            guard !leaders.isEmpty else { return [] }
+            // Form groups for the ungrouped rows: one per channel, led by its smallest id.
+            var fresh: [UUID: [UUID]] = [:]
+            var groups: [UUID] = []
+            for (id, notification, channel) in leaders {
+                if notification != nil { groups.append(id) } else { fresh[channel, default: []].append(id) }
             }
-            guard !claimed.isEmpty else { return [] }
+            var members: [UUID] = []
+            var leaderOf: [UUID] = []
+            for (_, ids) in fresh {
+                let leader = ids.min { $0.uuidString < $1.uuidString }!
+                groups.append(leader)
+                members += ids
+                leaderOf += Array(repeating: leader, count: ids.count)
+            }
+            groups = Array(groups.prefix(limit))
+            if !members.isEmpty {
+                try await connection.execute("""
+                    UPDATE deliveries d SET notification_id = u.leader
+                    FROM unnest(\(members)::uuid[], \(leaderOf)::uuid[]) AS u(id, leader)
+                    WHERE d.id = u.id AND u.leader = ANY(\(groups))
+                    """)
+            }
+            let rows = try await connection.query("""
+                UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = now(),
+                                      lease_until = now() + make_interval(secs => \(seconds))
+                WHERE notification_id = ANY(\(groups)) AND state = ANY(\(DeliveryState.sources(of: .sending)))
+                RETURNING id, notification_id, channel_id, channel_type, stakeholder_id, payload::text, attempts, created_at
+                """)
+            var claimed: [UUID: Claimed] = [:]
+            for row in rows {
+                let (id, notification, channel, type, stakeholder, payload, attempts, created) = try row.decode(
+                    (UUID, UUID, UUID, String, UUID, String, Int, Date).self)
+                var entry = claimed[notification] ?? Claimed(
+                    id: notification, deliveryIDs: [], channelID: channel, channelType: ChannelType(rawValue: type) ?? .webhook,
+                    stakeholderID: stakeholder, payloads: [], attempts: attempts, createdAt: created, address: nil, secrets: [],
+                    channelDisabled: true)
+                entry.deliveryIDs.append(id)
+                entry.payloads.append(Array(payload.utf8))
+                entry.attempts = max(entry.attempts, attempts)
+                entry.createdAt = min(entry.createdAt, created)
+                claimed[notification] = entry
+            }
+            // Delivery-id order, so every attempt sends the same body.
+            var notifications = claimed.values.map { notification in
+                var sorted = notification
+                let order = zip(notification.deliveryIDs, notification.payloads).sorted { $0.0.uuidString < $1.0.uuidString }
+                sorted.deliveryIDs = order.map(\.0)
+                sorted.payloads = order.map(\.1)
+                return sorted
+            }
             var channels: [UUID: (address: String, secrets: [String], disabled: Bool)] = [:]
             for row in try await connection.query("""
                 SELECT id, address, secret, CASE WHEN previous_secret_expires_at > now() THEN previous_secret END, disabled_at IS NOT NULL
-                FROM stakeholder_channels WHERE id = ANY(\(Array(Set(claimed.map(\.channelID)))))
+                FROM stakeholder_channels WHERE id = ANY(\(Array(Set(notifications.map(\.channelID)))))
                 """) {
                 let (id, address, secret, previous, disabled) = try row.decode((UUID, String, String?, String?, Bool).self)
                 channels[id] = (address, [secret, previous].compactMap { $0 }, disabled)
             }
-            for index in claimed.indices {
+            for index in notifications.indices {
                 // A channel deleted with its stakeholder counts as disabled.
-                if let channel = channels[claimed[index].channelID] {
-                    claimed[index].address = channel.address
-                    claimed[index].secrets = channel.secrets
-                    claimed[index].channelDisabled = channel.disabled
+                if let channel = channels[notifications[index].channelID] {
+                    notifications[index].address = channel.address
+                    notifications[index].secrets = channel.secrets
+                    notifications[index].channelDisabled = channel.disabled
                 }
             }
-            return claimed
+            return notifications
         }
     }
 
-    /// Records the result of one attempt: the new state, the channel's failure count, and the
-    /// outbox events of a terminal state or a disabled endpoint, in one transaction.
+    /// Records the result of one attempt for every delivery of the notification: the new state,
+    /// the channel's failure count, and the outbox events of a terminal state or a disabled
+    /// endpoint, in one transaction.
     public func record(_ result: Result, for delivery: Claimed, disableAfterFailures: Int, now: Date = Date()) async throws {
         try await postgres.withTransaction { connection in
             var events: [OutboxEvent] = []
             switch result {
             case .delivered(let status):
-                try await finish(delivery.id, state: .delivered, status: status, error: nil, now: now, events: &events, connection: connection)
-                try await connection.execute("UPDATE stakeholder_channels SET consecutive_failures = 0 WHERE id = \(delivery.channelID)")
+                try await finish(delivery.deliveryIDs, state: .delivered, status: status, error: nil, now: now, events: &events, connection: connection)
+                try await connection.execute("""
+                    UPDATE stakeholder_channels SET consecutive_failures = 0, last_notified_at = \(now) WHERE id = \(delivery.channelID)
+                    """)
             case .retry(let at, let status, let error):
                 try await connection.execute("""
                     UPDATE deliveries SET state = 'retrying', next_attempt_at = \(at), lease_until = NULL, last_status = \(status),
                                           last_error = \(error), updated_at = \(now)
-                    WHERE id = \(delivery.id) AND state = ANY(\(DeliveryState.sources(of: .retrying)))
+                    WHERE id = ANY(\(delivery.deliveryIDs)) AND state = ANY(\(DeliveryState.sources(of: .retrying)))
                     """)
                 // A receiver asking us to slow down (429) is working, not failing.
                 let failures = status == 429 ? 0 : try await connection.query("""
@@ -142,11 +210,11 @@ public struct DeliveryStore: Sendable {
                     try await disable(delivery, reason: "\(failures) consecutive failed attempts (last: \(error))", now: now, events: &events, connection: connection)
                 }
             case .failed(let status, let error):
-                try await finish(delivery.id, state: .failed, status: status, error: error, now: now, events: &events, connection: connection)
+                try await finish(delivery.deliveryIDs, state: .failed, status: status, error: error, now: now, events: &events, connection: connection)
             case .suppressed(let reason):
-                try await finish(delivery.id, state: .suppressed, status: nil, error: reason, now: now, events: &events, connection: connection)
+                try await finish(delivery.deliveryIDs, state: .suppressed, status: nil, error: reason, now: now, events: &events, connection: connection)
             case .failedAndDisable(let status, let error, let reason):
-                try await finish(delivery.id, state: .failed, status: status, error: error, now: now, events: &events, connection: connection)
+                try await finish(delivery.deliveryIDs, state: .failed, status: status, error: error, now: now, events: &events, connection: connection)
                 try await disable(delivery, reason: reason, now: now, events: &events, connection: connection)
             }
             try await Outbox.enqueue(events, in: connection)
@@ -154,12 +222,12 @@ public struct DeliveryStore: Sendable {
     }
 
     private func finish(
-        _ id: UUID, state: DeliveryState, status: Int?, error: String?, now: Date, events: inout [OutboxEvent], connection: PostgresConnection
+        _ ids: [UUID], state: DeliveryState, status: Int?, error: String?, now: Date, events: inout [OutboxEvent], connection: PostgresConnection
     ) async throws {
         let rows = try await connection.query("""
             UPDATE deliveries SET state = \(state.rawValue), last_status = \(status), last_error = \(error), finished_at = \(now),
                                   updated_at = \(now), lease_until = NULL
-            WHERE id = \(id) AND state = ANY(\(DeliveryState.sources(of: state)))
+            WHERE id = ANY(\(ids)) AND state = ANY(\(DeliveryState.sources(of: state)))
             RETURNING \(unsafeSQL: Self.outcomeColumns)
             """)
         for row in rows {

@@ -86,7 +86,7 @@ public struct DeliveryWorker: Service {
             try await store.record(result, for: delivery, disableAfterFailures: settings.disableAfterFailures)
         } catch {
             // The lease expires and the delivery is tried again, under the same id.
-            logger.error("could not record a delivery result", metadata: ["delivery.id": "\(delivery.id)", "error": "\(error)"])
+            logger.error("could not record a delivery result", metadata: ["notification.id": "\(delivery.id)", "error": "\(error)"])
         }
     }
 
@@ -96,7 +96,7 @@ public struct DeliveryWorker: Service {
         }
         switch delivery.channelType {
         case .webhook:
-            let answer = await webhook.send(to: address, id: delivery.id.uuidString.lowercased(), body: delivery.payload, secrets: delivery.secrets)
+            let answer = await webhook.send(to: address, id: delivery.id.uuidString.lowercased(), body: delivery.body, secrets: delivery.secrets)
             switch answer {
             case .delivered(let status):
                 return .delivered(status: status)

@@ -32,6 +32,8 @@ public enum AlertPlanner {
         public var channelID: UUID
         public var channelType: ChannelType
         public var subscriptionIDs: [UUID]
+        /// Timing each subscription behind it asks for (the earliest wins).
+        public var preferences: [DeliveryPolicy.Preference]
         public var payload: AlertPayload
     }
 
@@ -50,16 +52,20 @@ public enum AlertPlanner {
     public static func plan(_ incident: CanonicalIncident, entries: [SubscriptionIndex.Entry], prior: [Prior]) -> [Planned] {
         let closed = isClosed(incident)
         // One notification per channel, whichever subscriptions led to it.
-        var byChannel: [UUID: (entry: SubscriptionIndex.Entry, type: ChannelType, subscriptions: [UUID], closure: Bool)] = [:]
+        var byChannel: [UUID: (entry: SubscriptionIndex.Entry, type: ChannelType, subscriptions: [UUID], closure: Bool, preferences: [DeliveryPolicy.Preference])] = [:]
         var order: [UUID] = []
         for entry in entries {
             for channel in entry.channels {
+                let preference = DeliveryPolicy.Preference(
+                    mode: entry.subscription.mode, quietHours: entry.subscription.quietHours,
+                    timezone: TimeZone(identifier: entry.timezone) ?? TimeZone(identifier: "UTC")!)
                 if var existing = byChannel[channel.id] {
                     existing.subscriptions.append(entry.subscription.id)
                     existing.closure = existing.closure || entry.subscription.notifyClosure
+                    existing.preferences.append(preference)
                     byChannel[channel.id] = existing
                 } else {
-                    byChannel[channel.id] = (entry, channel.type, [entry.subscription.id], entry.subscription.notifyClosure)
+                    byChannel[channel.id] = (entry, channel.type, [entry.subscription.id], entry.subscription.notifyClosure, [preference])
                     order.append(channel.id)
                 }
             }
@@ -82,7 +88,7 @@ public enum AlertPlanner {
             let id = deliveryID(incident: incident.id, channel: channelID, reason: reason)
             planned.append(Planned(
                 id: id, reason: reason, stakeholderID: target.entry.subscription.stakeholderId, role: target.entry.role,
-                channelID: channelID, channelType: target.type, subscriptionIDs: target.subscriptions,
+                channelID: channelID, channelType: target.type, subscriptionIDs: target.subscriptions, preferences: target.preferences,
                 payload: AlertPayload(deliveryID: id, reason: reason, incident: incident, role: target.entry.role,
                                       stakeholderID: target.entry.subscription.stakeholderId, subscriptionIDs: target.subscriptions)))
         }

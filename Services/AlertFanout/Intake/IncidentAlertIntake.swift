@@ -21,13 +21,15 @@ public struct IncidentAlertIntake: Service {
     /// Incidents that happened longer ago than this are not alerted when first seen
     /// (a historical import is not news); escalations and closures of notified ones still are.
     let maximumAge: Duration
+    let policy: DeliveryPolicy
     let logger: Logger
     let clock: @Sendable () -> Date
 
     public init(
         consumer: KafkaConsumer, catalog: SubscriptionCatalog, postgres: PostgresClient, producer: KafkaProducer, groupID: String,
-        maximumAge: Duration, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
+        maximumAge: Duration, policy: DeliveryPolicy, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.policy = policy
         self.consumer = consumer
         self.catalog = catalog
         self.postgres = postgres
@@ -107,6 +109,25 @@ public struct IncidentAlertIntake: Service {
                 let (incident, channel, reason, severity) = try row.decode((UUID, UUID, String, Int).self)
                 prior[incident, default: []].append(.init(channelID: channel, reason: reason, severity: severity))
             }
+            // When each channel was last notified, and when its waiting group (if any) goes out:
+            // a new alert joins that group rather than starting its own wait.
+            var lastNotified: [UUID: Date] = [:]
+            var waiting: [UUID: Date] = [:]
+            let channels = Array(Set(incidents.flatMap { index.matches($0).flatMap { index.entries[$0].channels.map(\.id) } }))
+            if !channels.isEmpty {
+                for row in try await connection.query("SELECT id, last_notified_at FROM stakeholder_channels WHERE id = ANY(\(channels))") {
+                    let (id, last) = try row.decode((UUID, Date?).self)
+                    lastNotified[id] = last
+                }
+                for row in try await connection.query("""
+                    SELECT channel_id, min(next_attempt_at) FROM deliveries
+                    WHERE channel_id = ANY(\(channels)) AND state = 'pending' AND notification_id IS NULL AND next_attempt_at > \(now)
+                    GROUP BY channel_id
+                    """) {
+                    let (id, due) = try row.decode((UUID, Date).self)
+                    waiting[id] = due
+                }
+            }
             var created = 0
             for incident in incidents {
                 let earlier = prior[incident.id] ?? []
@@ -119,7 +140,12 @@ public struct IncidentAlertIntake: Service {
                 }
                 let entries = index.matches(incident).map { index.entries[$0] }
                 let planned = AlertPlanner.plan(incident, entries: entries, prior: earlier)
-                created += try await DeliveryStore.insert(planned, incident: incident, in: connection)
+                let due = planned.map { plan in
+                    let own = policy.due(now: now, severity: incident.severity, preferences: plan.preferences, channelLastNotified: lastNotified[plan.channelID])
+                    return min(own, waiting[plan.channelID] ?? own)
+                }
+                for (plan, time) in zip(planned, due) where time > now { waiting[plan.channelID] = min(time, waiting[plan.channelID] ?? time) }
+                created += try await DeliveryStore.insert(planned, due: due, incident: incident, in: connection)
                 prior[incident.id, default: []] += planned.map { .init(channelID: $0.channelID, reason: $0.reason, severity: incident.severity) }
             }
             if created > 0 { try await connection.execute("SELECT pg_notify('coalition_deliveries', '')") }

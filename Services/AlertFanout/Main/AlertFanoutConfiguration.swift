@@ -25,6 +25,8 @@ struct AlertFanoutConfiguration: ServiceConfiguration {
     var maximumIncidentAge: Duration
     /// `COALITION_FANOUT_SECRET_OVERLAP`: how long a rotated-out webhook secret still signs.
     var secretOverlap: Duration
+    /// `COALITION_FANOUT_GROUP_WAIT` / `_GROUP_INTERVAL` / `_URGENT_SEVERITY` / `_DIGEST_HOUR`: timing.
+    var policy: DeliveryPolicy
 
     init(environment: Environment) throws(ConfigurationError) {
         common = try CommonConfiguration(environment: environment, serviceName: "alert-fanout", defaultHTTPPort: 8082)
@@ -50,5 +52,10 @@ struct AlertFanoutConfiguration: ServiceConfiguration {
         pollInterval = try environment.duration("COALITION_FANOUT_POLL_INTERVAL", default: .milliseconds(250))
         maximumIncidentAge = try environment.duration("COALITION_FANOUT_MAX_INCIDENT_AGE", default: .seconds(72 * 3600))
         secretOverlap = try environment.duration("COALITION_FANOUT_SECRET_OVERLAP", default: .seconds(24 * 3600))
+        policy = DeliveryPolicy(
+            groupWait: try environment.duration("COALITION_FANOUT_GROUP_WAIT", default: .seconds(30)),
+            groupInterval: try environment.duration("COALITION_FANOUT_GROUP_INTERVAL", default: .seconds(300)),
+            urgentSeverity: try environment.int("COALITION_FANOUT_URGENT_SEVERITY", default: 4, range: 1...6),
+            digestHour: try environment.int("COALITION_FANOUT_DIGEST_HOUR", default: 8, range: 0...23))
     }
 }

@@ -21,7 +21,7 @@ enum AlertFanoutMain {
             let intake = IncidentAlertIntake(
                 consumer: consumer, catalog: catalog, postgres: context.postgres, producer: context.producer,
                 groupID: configuration.common.consumerGroup(IncidentAlertIntake.consumerGroup),
-                maximumAge: configuration.maximumIncidentAge, logger: context.logger)
+                maximumAge: configuration.maximumIncidentAge, policy: configuration.policy, logger: context.logger)
             let worker = DeliveryWorker(
                 store: deliveries,
                 webhook: WebhookSender(timeout: configuration.webhookTimeout, guardian: TargetGuard(allowed: configuration.allowedNetworks)),

@@ -1,0 +1,8 @@
+-- Grouping (Alertmanager's group_wait / group_interval): deliveries due together for one
+-- channel travel as one notification, whose id is the `webhook-id`. The id is written when the
+-- group is formed, so a retry after a crash resends exactly the same group under the same id.
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS notification_id uuid;
+CREATE INDEX IF NOT EXISTS deliveries_by_notification ON deliveries (notification_id) WHERE notification_id IS NOT NULL;
+
+-- When the channel was last sent a notification: the next group waits group_interval after it.
+ALTER TABLE stakeholder_channels ADD COLUMN IF NOT EXISTS last_notified_at timestamptz;
