@@ -37,9 +37,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
-        // C libraries, reached only from the Kafka and Postgres wrappers.
+        // C libraries, reached only from the Kafka, Postgres and Mail wrappers.
         .systemLibrary(name: "CRdKafka", path: "Shared/CRdKafka"),
         .systemLibrary(name: "CLibPQ", path: "Shared/CLibPQ"),
+        .systemLibrary(name: "CCurl", path: "Shared/CCurl"),
 
         // Shared libraries.
         .target(
@@ -65,6 +66,13 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "Shared/Postgres",
+            swiftSettings: swiftSettings
+        ),
+        // Email: MIME composition plus SMTP (STARTTLS, AUTH) through libcurl.
+        .target(
+            name: "Mail",
+            dependencies: ["CCurl"],
+            path: "Shared/Mail",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -110,12 +118,12 @@ let package = Package(
         // same validation and directory code the HTTP API uses.
         .target(
             name: "AlertFanout",
-            dependencies: ["ServiceKit", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["ServiceKit", "Mail", .product(name: "Crypto", package: "swift-crypto")],
             path: "Services/AlertFanout",
             exclude: ["Main"],
             swiftSettings: swiftSettings),
         .executableTarget(
-            name: "AlertFanoutMain", dependencies: ["AlertFanout"],
+            name: "AlertFanoutMain", dependencies: ["AlertFanout", "Mail"],
             path: "Services/AlertFanout/Main", swiftSettings: swiftSettings),
         .executableTarget(
             name: "MeetingScheduler", dependencies: ["ServiceKit"],

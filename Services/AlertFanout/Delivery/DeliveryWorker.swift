@@ -27,12 +27,17 @@ public struct DeliveryWorker: Service {
 
     let store: DeliveryStore
     let webhook: WebhookSender
+    /// `nil` when the deployment configures no SMTP server / SMS gateway: such deliveries end `suppressed`.
+    let email: EmailSender?
+    let sms: SMSSender?
     let settings: Settings
     let logger: Logger
 
-    public init(store: DeliveryStore, webhook: WebhookSender, settings: Settings, logger: Logger) {
+    public init(store: DeliveryStore, webhook: WebhookSender, email: EmailSender?, sms: SMSSender?, settings: Settings, logger: Logger) {
         self.store = store
         self.webhook = webhook
+        self.email = email
+        self.sms = sms
         self.settings = settings
         self.logger = logger
     }
@@ -94,24 +99,31 @@ public struct DeliveryWorker: Service {
         guard let address = delivery.address, !delivery.channelDisabled else {
             return .suppressed("the channel is disabled or was removed")
         }
+        let answer: TransportAnswer
         switch delivery.channelType {
         case .webhook:
-            let answer = await webhook.send(to: address, id: delivery.id.uuidString.lowercased(), body: delivery.body, secrets: delivery.secrets)
-            switch answer {
-            case .delivered(let status):
-                return .delivered(status: status)
-            case .gone(let status):
-                return .failedAndDisable(status: status, error: "receiver answered 410 Gone", reason: "the endpoint answered 410 Gone")
-            case .refused(let why):
-                return .failed(status: nil, error: "target refused: \(why)")
-            case .failed(let status, let retryAfter, let error):
-                guard let next = settings.retry.nextAttempt(
-                    afterAttempt: delivery.attempts, firstCreated: delivery.createdAt, now: Date(), retryAfter: retryAfter)
-                else { return .failed(status: status, error: "\(error); gave up after \(delivery.attempts) attempts") }
-                return .retry(at: next, status: status, error: error)
-            }
-        case .email, .sms:
-            return .suppressed("no \(delivery.channelType.rawValue) transport is configured in this deployment")
+            answer = await webhook.send(to: address, id: delivery.id.uuidString.lowercased(), body: delivery.body, secrets: delivery.secrets)
+        case .email:
+            guard let email else { return .suppressed("no email transport is configured in this deployment (COALITION_SMTP_URL)") }
+            answer = await email.send(delivery, to: address)
+        case .sms:
+            guard let sms else { return .suppressed("no SMS gateway is configured in this deployment (COALITION_SMS_BASE_URL)") }
+            answer = await sms.send(delivery, to: address)
+        }
+        switch answer {
+        case .delivered(let status):
+            return .delivered(status: status)
+        case .gone(let status):
+            return .failedAndDisable(status: status, error: "receiver answered 410 Gone", reason: "the endpoint answered 410 Gone")
+        case .refused(let why):
+            return .failed(status: nil, error: "target refused: \(why)")
+        case .rejected(let status, let error):
+            return .failed(status: status, error: error)
+        case .failed(let status, let retryAfter, let error):
+            guard let next = settings.retry.nextAttempt(
+                afterAttempt: delivery.attempts, firstCreated: delivery.createdAt, now: Date(), retryAfter: retryAfter)
+            else { return .failed(status: status, error: "\(error); gave up after \(delivery.attempts) attempts") }
+            return .retry(at: next, status: status, error: error)
         }
     }
 }

@@ -4,35 +4,18 @@ import FoundationNetworking
 #endif
 
 /// POSTs a notification to a webhook, signed per Standard Webhooks, and classifies the answer.
-/// Uses Foundation's URLSession (libcurl underneath: HTTPS without building a TLS stack into
-/// the service); redirects are refused, so the target guard's verdict is the final word.
-public final class WebhookSender: NSObject, URLSessionTaskDelegate, Sendable {
-    public enum Answer: Sendable, Equatable {
-        case delivered(status: Int)
-        case gone(status: Int)
-        /// A failure worth retrying; `retryAfter` (seconds) when a 429/503 said when.
-        case failed(status: Int?, retryAfter: Double?, error: String)
-        case refused(String)
-    }
-
+public struct WebhookSender: Sendable {
     let timeout: Duration
     let guardian: TargetGuard
-    nonisolated(unsafe) private var session: URLSession!
+    let transport: HTTPTransport
 
     public init(timeout: Duration, guardian: TargetGuard) {
         self.timeout = timeout
         self.guardian = guardian
-        super.init()
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = RetrySchedule.seconds(timeout)
-        configuration.timeoutIntervalForResource = RetrySchedule.seconds(timeout)
-        configuration.httpMaximumConnectionsPerHost = 16
-        configuration.httpCookieStorage = nil
-        configuration.urlCache = nil
-        session = URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
+        self.transport = HTTPTransport(timeout: timeout)
     }
 
-    public func send(to address: String, id: String, body: [UInt8], secrets: [String], now: Date = Date()) async -> Answer {
+    public func send(to address: String, id: String, body: [UInt8], secrets: [String], now: Date = Date()) async -> TransportAnswer {
         guard let url = URL(string: address), let host = url.host else { return .refused("\(address) is not a URL") }
         switch await guardian.check(host: host) {
         case .allowed: break
@@ -50,15 +33,13 @@ public final class WebhookSender: NSObject, URLSessionTaskDelegate, Sendable {
         request.setValue(String(timestamp), forHTTPHeaderField: "webhook-timestamp")
         request.setValue(WebhookSignature.sign(id: id, timestamp: timestamp, body: body, secrets: secrets), forHTTPHeaderField: "webhook-signature")
         do {
-            let (_, response) = try await session.data(for: request)
-            guard let http = response as? HTTPURLResponse else { return .failed(status: nil, retryAfter: nil, error: "no HTTP response") }
-            let status = http.statusCode
-            switch status {
-            case 200..<300: return .delivered(status: status)
-            case 410: return .gone(status: status)
+            let reply = try await transport.send(request)
+            switch reply.status {
+            case 200..<300: return .delivered(status: reply.status)
+            case 410: return .gone(status: reply.status)
             default:
-                let retryAfter = (status == 429 || status == 503) ? Self.retryAfter(http.value(forHTTPHeaderField: "Retry-After"), now: now) : nil
-                return .failed(status: status, retryAfter: retryAfter, error: "receiver answered \(status)")
+                let retryAfter = (reply.status == 429 || reply.status == 503) ? Self.retryAfter(reply.headers["retry-after"], now: now) : nil
+                return .failed(status: reply.status, retryAfter: retryAfter, error: "receiver answered \(reply.status)")
             }
         } catch {
             return .failed(status: nil, retryAfter: nil, error: "request failed: \(error.localizedDescription)")
@@ -74,12 +55,5 @@ public final class WebhookSender: NSObject, URLSessionTaskDelegate, Sendable {
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         return formatter.date(from: value).map { max(0, $0.timeIntervalSince(now)) }
-    }
-
-    public func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)
     }
 }

@@ -1,4 +1,5 @@
 import AlertFanout
+import Mail
 import ServiceKit
 
 /// Settings of `alert-fanout`, read from `COALITION_*` variables (README, "Configuration").
@@ -25,6 +26,13 @@ struct AlertFanoutConfiguration: ServiceConfiguration {
     var maximumIncidentAge: Duration
     /// `COALITION_FANOUT_SECRET_OVERLAP`: how long a rotated-out webhook secret still signs.
     var secretOverlap: Duration
+    /// `COALITION_SMTP_URL` (`smtp://host:587`, `smtps://host:465`), `_SECURITY` (`required` STARTTLS,
+    /// `optional`, `none`), `_USERNAME`, `_PASSWORD`, `_FROM`. Unset URL: email deliveries are suppressed.
+    var smtp: SMTPClient.Settings?
+    var mailFrom: String
+    /// `COALITION_SMS_BASE_URL` (a Twilio-compatible API), `_ACCOUNT_SID`, `_AUTH_TOKEN`, `_FROM`.
+    /// Unset URL: SMS deliveries are suppressed.
+    var sms: SMSSender.Settings?
     /// `COALITION_FANOUT_GROUP_WAIT` / `_GROUP_INTERVAL` / `_URGENT_SEVERITY` / `_DIGEST_HOUR`: timing.
     var policy: DeliveryPolicy
 
@@ -52,6 +60,24 @@ struct AlertFanoutConfiguration: ServiceConfiguration {
         pollInterval = try environment.duration("COALITION_FANOUT_POLL_INTERVAL", default: .milliseconds(250))
         maximumIncidentAge = try environment.duration("COALITION_FANOUT_MAX_INCIDENT_AGE", default: .seconds(72 * 3600))
         secretOverlap = try environment.duration("COALITION_FANOUT_SECRET_OVERLAP", default: .seconds(24 * 3600))
+        if let url = environment.string("COALITION_SMTP_URL"), !url.isEmpty {
+            guard url.hasPrefix("smtp://") || url.hasPrefix("smtps://") else {
+                throw ConfigurationError(variable: "COALITION_SMTP_URL", message: "must start with smtp:// or smtps://")
+            }
+            let securityText = environment.string("COALITION_SMTP_SECURITY", default: "required")
+            guard let security = SMTPClient.Security(rawValue: securityText) else {
+                throw ConfigurationError(variable: "COALITION_SMTP_SECURITY", message: "must be required, optional or none")
+            }
+            smtp = SMTPClient.Settings(
+                url: url, security: security, username: environment.string("COALITION_SMTP_USERNAME"),
+                password: environment.string("COALITION_SMTP_PASSWORD"))
+        }
+        mailFrom = environment.string("COALITION_SMTP_FROM", default: "alerts@coalition.invalid")
+        if let url = environment.string("COALITION_SMS_BASE_URL"), !url.isEmpty {
+            sms = SMSSender.Settings(
+                baseURL: url, accountSID: try environment.required("COALITION_SMS_ACCOUNT_SID"),
+                authToken: try environment.required("COALITION_SMS_AUTH_TOKEN"), from: try environment.required("COALITION_SMS_FROM"))
+        }
         policy = DeliveryPolicy(
             groupWait: try environment.duration("COALITION_FANOUT_GROUP_WAIT", default: .seconds(30)),
             groupInterval: try environment.duration("COALITION_FANOUT_GROUP_INTERVAL", default: .seconds(300)),

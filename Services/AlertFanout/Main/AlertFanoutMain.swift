@@ -25,6 +25,8 @@ enum AlertFanoutMain {
             let worker = DeliveryWorker(
                 store: deliveries,
                 webhook: WebhookSender(timeout: configuration.webhookTimeout, guardian: TargetGuard(allowed: configuration.allowedNetworks)),
+                email: configuration.smtp.map { EmailSender(settings: $0, from: configuration.mailFrom) },
+                sms: configuration.sms.map { SMSSender(settings: $0) },
                 settings: .init(
                     concurrency: configuration.concurrency, lease: configuration.lease, pollInterval: configuration.pollInterval,
                     retry: configuration.retry, disableAfterFailures: configuration.disableAfterFailures),
