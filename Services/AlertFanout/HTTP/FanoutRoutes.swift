@@ -14,8 +14,13 @@ public struct FanoutRoutes: Sendable {
     let authentication: OperatorAuthentication
     let allowHTTPWebhooks: Bool
     let rotationOverlap: Duration
+    let capFeed: CAPFeed
 
-    public init(directory: StakeholderDirectory, deliveries: DeliveryStore, operatorToken: String?, allowHTTPWebhooks: Bool, rotationOverlap: Duration) {
+    public init(
+        directory: StakeholderDirectory, deliveries: DeliveryStore, capFeed: CAPFeed, operatorToken: String?, allowHTTPWebhooks: Bool,
+        rotationOverlap: Duration
+    ) {
+        self.capFeed = capFeed
         self.directory = directory
         self.deliveries = deliveries
         self.authentication = OperatorAuthentication(token: operatorToken)
@@ -72,6 +77,19 @@ public struct FanoutRoutes: Sendable {
             return Response(status: .noContent)
         }
         router.get("/v1/deliveries") { request, _ in try await listDeliveries(request) }
+        // The public CAP feed needs no credential: it carries only public, non-sensitive incidents.
+        router.get("/v1/cap/alerts.xml") { request, _ in
+            let host = request.head.authority ?? "localhost"
+            let body = try await capFeed.atom(baseURL: "http://\(host)")
+            return Response(status: .ok, headers: [.contentType: "application/atom+xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        router.get("/v1/cap/alerts/{file}") { _, context in
+            let file = context.parameters.get("file") ?? ""
+            guard file.hasSuffix(".xml"), let document = try await capFeed.document(identifier: String(file.dropLast(4))) else {
+                throw ProblemDetails(status: .notFound, detail: "No CAP message \(file).")
+            }
+            return Response(status: .ok, headers: [.contentType: "application/cap+xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: document)))
+        }
     }
 
     struct StakeholderList: Encodable { var stakeholders: [Stakeholder] }

@@ -22,14 +22,16 @@ public struct IncidentAlertIntake: Service {
     /// (a historical import is not news); escalations and closures of notified ones still are.
     let maximumAge: Duration
     let policy: DeliveryPolicy
+    let capFeed: CAPFeed?
     let logger: Logger
     let clock: @Sendable () -> Date
 
     public init(
         consumer: KafkaConsumer, catalog: SubscriptionCatalog, postgres: PostgresClient, producer: KafkaProducer, groupID: String,
-        maximumAge: Duration, policy: DeliveryPolicy, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
+        maximumAge: Duration, policy: DeliveryPolicy, capFeed: CAPFeed?, logger: Logger, clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.policy = policy
+        self.capFeed = capFeed
         self.consumer = consumer
         self.catalog = catalog
         self.postgres = postgres
@@ -131,7 +133,9 @@ public struct IncidentAlertIntake: Service {
             var created = 0
             for incident in incidents {
                 let earlier = prior[incident.id] ?? []
-                if earlier.isEmpty, now.timeIntervalSince(incident.occurredAt) > ageLimit {
+                let fresh = now.timeIntervalSince(incident.occurredAt) <= ageLimit
+                try await capFeed?.record(incident, fresh: fresh, at: now, in: connection)
+                if earlier.isEmpty, !fresh {
                     Counter(label: "coalition_fanout_incidents_too_old_total").increment()
                     continue
                 }

@@ -33,6 +33,8 @@ struct AlertFanoutConfiguration: ServiceConfiguration {
     /// `COALITION_SMS_BASE_URL` (a Twilio-compatible API), `_ACCOUNT_SID`, `_AUTH_TOKEN`, `_FROM`.
     /// Unset URL: SMS deliveries are suppressed.
     var sms: SMSSender.Settings?
+    /// `COALITION_CAP_SENDER`: the CAP `sender` of the public feed (an address that identifies this coalition).
+    var capSender: String
     /// `COALITION_FANOUT_GROUP_WAIT` / `_GROUP_INTERVAL` / `_URGENT_SEVERITY` / `_DIGEST_HOUR`: timing.
     var policy: DeliveryPolicy
 
@@ -77,6 +79,10 @@ struct AlertFanoutConfiguration: ServiceConfiguration {
             sms = SMSSender.Settings(
                 baseURL: url, accountSID: try environment.required("COALITION_SMS_ACCOUNT_SID"),
                 authToken: try environment.required("COALITION_SMS_AUTH_TOKEN"), from: try environment.required("COALITION_SMS_FROM"))
+        }
+        capSender = environment.string("COALITION_CAP_SENDER", default: "alerts@coalition.invalid")
+        guard !capSender.contains(where: { $0 == " " || $0 == "," || $0 == "<" || $0 == "&" }) else {
+            throw ConfigurationError(variable: "COALITION_CAP_SENDER", message: "must not contain spaces, commas, < or &")
         }
         policy = DeliveryPolicy(
             groupWait: try environment.duration("COALITION_FANOUT_GROUP_WAIT", default: .seconds(30)),

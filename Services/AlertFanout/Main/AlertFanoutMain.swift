@@ -11,8 +11,9 @@ enum AlertFanoutMain {
         await ServiceRuntime.main(AlertFanoutConfiguration.self) { configuration, context in
             let directory = StakeholderDirectory(postgres: context.postgres)
             let deliveries = DeliveryStore(postgres: context.postgres, logger: context.logger)
+            let capFeed = CAPFeed(postgres: context.postgres, sender: configuration.capSender)
             FanoutRoutes(
-                directory: directory, deliveries: deliveries, operatorToken: configuration.common.operatorToken,
+                directory: directory, deliveries: deliveries, capFeed: capFeed, operatorToken: configuration.common.operatorToken,
                 allowHTTPWebhooks: configuration.allowHTTPWebhooks, rotationOverlap: configuration.secretOverlap
             ).register(on: context.router)
             let catalog = SubscriptionCatalog(postgres: context.postgres, logger: context.logger)
@@ -21,7 +22,7 @@ enum AlertFanoutMain {
             let intake = IncidentAlertIntake(
                 consumer: consumer, catalog: catalog, postgres: context.postgres, producer: context.producer,
                 groupID: configuration.common.consumerGroup(IncidentAlertIntake.consumerGroup),
-                maximumAge: configuration.maximumIncidentAge, policy: configuration.policy, logger: context.logger)
+                maximumAge: configuration.maximumIncidentAge, policy: configuration.policy, capFeed: capFeed, logger: context.logger)
             let worker = DeliveryWorker(
                 store: deliveries,
                 webhook: WebhookSender(timeout: configuration.webhookTimeout, guardian: TargetGuard(allowed: configuration.allowedNetworks)),
