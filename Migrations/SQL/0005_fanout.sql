@@ -82,7 +82,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     severity         integer     NOT NULL,
     state            text        NOT NULL DEFAULT 'pending'
                      CHECK (state IN ('pending', 'sending', 'retrying', 'delivered', 'failed', 'cancelled', 'suppressed')),
-    payload          jsonb       NOT NULL,
+    payload          text        NOT NULL,  -- the alert JSON exactly as encoded: every attempt sends these bytes
     attempts         integer     NOT NULL DEFAULT 0,
     next_attempt_at  timestamptz NOT NULL DEFAULT now(),
     lease_until      timestamptz,

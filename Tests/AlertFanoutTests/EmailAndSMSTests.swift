@@ -1,5 +1,6 @@
 import Contracts
 import Foundation
+import Kafka
 import Testing
 import TestSupport
 @testable import AlertFanout
@@ -74,6 +75,64 @@ struct EmailAndSMSTests {
                 #expect(try await service.stop() == 0)
                 await smtp.stop()
                 await gateway.stop()
+            }
+        }
+    }
+
+    @Test("a requested alert (a meeting invitation) goes out once per channel, by email with its .ics intact and by webhook; no recipient → dead letter")
+    func requestedAlerts() async throws {
+        try await withTemporaryDatabase { databaseURL in
+            let prefix = TestEnvironment.uniqueName("fanoutreq") + "."
+            try await TopicFixture.withNamedTopics(WebhookDeliveryTests.topics(prefix)) {
+                let smtp = try await RecordingJudge("smtp_receiver.py")
+                let receiver = try await WebhookReceiver(script: "200")
+                let service = try await WebhookDeliveryTests.start(databaseURL: databaseURL, prefix: prefix, allowLoopback: true, extra: [
+                    "COALITION_SMTP_URL": "smtp://127.0.0.1:\(smtp.port)", "COALITION_SMTP_SECURITY": "none",
+                ])
+                let base = service.baseURL + "/v1"
+                let (_, stakeholder) = try await WebhookDeliveryTests.send("POST", base + "/stakeholders", [
+                    "name": "Council member", "role": "local_government",
+                    "channels": [["type": "email", "address": "member@council.example"], ["type": "webhook", "url": receiver.url("/council")]],
+                ])
+                let stakeholderID = try #require(UUID(uuidString: stakeholder["id"] as? String ?? ""))
+                let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Coalition//Test//EN\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\nUID:m-1@coalition\r\nDTSTAMP:20250314T090000Z\r\nDTSTART:20250316T220000Z\r\nSUMMARY:Emergency meeting\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+                let request = AlertRequest(
+                    requestId: UUID(), idempotencyKey: "meeting:m-1:invitation", kind: "meeting_invitation", requestedBy: "meeting-scheduler",
+                    recipients: [.init(stakeholderId: stakeholderID)], subject: "Emergency coalition meeting: Riverside",
+                    body: "Please join on 16 March, 18:00.", meetingId: UUID().uuidString.lowercased(),
+                    attachments: [.init(filename: "invite.ics", contentType: "text/calendar; method=REQUEST", contentBase64: Data(ics.utf8).base64EncodedString())])
+                let nobody = AlertRequest(requestId: UUID(), kind: "notice", recipients: [.init(stakeholderId: UUID())], subject: "x", body: "y")
+                let producer = try KafkaProducer(configuration: .init(kafka: try TestEnvironment.kafka()), logger: TestEnvironment.logger)
+                let topic = prefix + "alerts.requested"
+                var records: [KafkaRecord] = []
+                for item in [request, request, nobody] {
+                    records.append(try CloudEvent(id: UUID().uuidString.lowercased(), source: "/test", type: EventType.alertRequested, payload: item)
+                        .kafkaRecord(topic: topic, key: item.requestId.uuidString.lowercased()))
+                }
+                records.append(KafkaRecord(topic: topic, key: "bad", value: "{not json"))
+                try await producer.sendAll(records)
+                await producer.shutdown()
+
+                let mail = try await eventually("the invitation email", timeout: .seconds(60)) { smtp.records().first }
+                #expect(mail["subject"] as? String == "[Coalition] Emergency coalition meeting: Riverside")
+                let attachment = try #require((mail["attachments"] as? [[String: Any]])?.first)
+                #expect(attachment["filename"] as? String == "invite.ics")
+                #expect((attachment["content_type"] as? String)?.hasPrefix("text/calendar; method=REQUEST") == true)
+                #expect(attachment["content"] as? String == ics, "the .ics arrives byte for byte")
+                let hook = try await eventually("the webhook", timeout: .seconds(60)) { receiver.received.first }
+                #expect(hook.body.contains(#""kind":"meeting_invitation""#))
+
+                let dead = try await TopicFixture.readAll(topic: prefix + "alerts.requested.dlt", timeout: .seconds(60)) { $0.count >= 2 }
+                let codes = Set(dead.compactMap { $0.header("coalition_dlt_error_code")?.stringValue })
+                #expect(codes == ["no_recipient", "invalid_alert_request"])
+                // The repeated request sent nothing more.
+                let (_, list) = try await WebhookDeliveryTests.send("GET", base + "/deliveries")
+                #expect((list["deliveries"] as? [[String: Any]])?.count == 2)
+                #expect(smtp.records().count == 1)
+                #expect(receiver.received.count == 1)
+                #expect(try await service.stop() == 0)
+                await smtp.stop()
+                await receiver.stop()
             }
         }
     }

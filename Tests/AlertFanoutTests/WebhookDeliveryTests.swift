@@ -13,7 +13,7 @@ struct WebhookDeliveryTests {
     static let operatorToken = "operator-secret"
 
     static func topics(_ prefix: String) -> [String] {
-        ["incidents.normalized", "incidents.normalized.dlt", "alerts.delivered"].map { prefix + $0 }
+        ["incidents.normalized", "incidents.normalized.dlt", "alerts.requested", "alerts.requested.dlt", "alerts.delivered"].map { prefix + $0 }
     }
 
     static func start(databaseURL: String, prefix: String, allowLoopback: Bool, extra: [String: String] = [:]) async throws -> ServiceProcess {

@@ -67,7 +67,7 @@ public struct DeliveryStore: Sendable {
         return try await connection.execute("""
             INSERT INTO deliveries (id, incident_id, revision, reason, stakeholder_id, role, channel_id, channel_type, severity, payload, ingested_at,
                                     next_attempt_at)
-            SELECT u.id, \(incident.id), \(incident.revision), u.reason, u.stakeholder, u.role, u.channel, u.type, \(incident.severity), u.payload::jsonb,
+            SELECT u.id, \(incident.id), \(incident.revision), u.reason, u.stakeholder, u.role, u.channel, u.type, \(incident.severity), u.payload,
                    \(incident.ingestedAt), u.due
             FROM unnest(\(planned.map(\.id))::uuid[], \(planned.map(\.reason))::text[], \(planned.map(\.stakeholderID))::uuid[],
                         \(planned.map(\.role.rawValue))::text[], \(planned.map(\.channelID))::uuid[], \(planned.map(\.channelType.rawValue))::text[],
@@ -139,7 +139,7 @@ public struct DeliveryStore: Sendable {
                 UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = now(),
                                       lease_until = now() + make_interval(secs => \(seconds))
                 WHERE notification_id = ANY(\(groups)) AND state = ANY(\(DeliveryState.sources(of: .sending)))
-                RETURNING id, notification_id, channel_id, channel_type, stakeholder_id, payload::text, attempts, created_at
+                RETURNING id, notification_id, channel_id, channel_type, stakeholder_id, payload, attempts, created_at
                 """)
             var claimed: [UUID: Claimed] = [:]
             for row in rows {

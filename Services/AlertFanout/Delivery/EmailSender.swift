@@ -12,10 +12,11 @@ public struct EmailSender: Sendable {
         self.from = from
     }
 
-    public func send(_ notification: DeliveryStore.Claimed, to address: String, attachments: [MailMessage.Attachment] = []) async -> TransportAnswer {
+    public func send(_ notification: DeliveryStore.Claimed, to address: String) async -> TransportAnswer {
         let rendering = AlertRendering(payloads: notification.payloads)
         let message = MailMessage(
-            from: from, to: [address], subject: rendering.subject, text: rendering.text, html: rendering.html, attachments: attachments,
+            from: from, to: [address], subject: rendering.subject, text: rendering.text, html: rendering.html,
+            attachments: rendering.attachments.map { MailMessage.Attachment(filename: $0.filename, contentType: $0.contentType, data: $0.data) },
             messageID: "\(notification.id.uuidString.lowercased())@coalition")
         switch await client.send(message, envelopeFrom: from) {
         case .sent(let code): return .delivered(status: code)

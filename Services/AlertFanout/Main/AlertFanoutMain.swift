@@ -32,7 +32,11 @@ enum AlertFanoutMain {
                     concurrency: configuration.concurrency, lease: configuration.lease, pollInterval: configuration.pollInterval,
                     retry: configuration.retry, disableAfterFailures: configuration.disableAfterFailures),
                 logger: context.logger)
-            return [catalog, consumer, intake, worker]
+            let requestConsumer = try AlertRequestIntake.makeConsumer(configuration.common, logger: context.logger)
+            let requests = AlertRequestIntake(
+                consumer: requestConsumer, postgres: context.postgres, producer: context.producer,
+                groupID: configuration.common.consumerGroup(AlertRequestIntake.consumerGroup), logger: context.logger)
+            return [catalog, consumer, intake, requestConsumer, requests, worker]
         }
     }
 }
