@@ -22,6 +22,7 @@ REQUIREMENTS="$ROOT/scripts/requirements-judges.txt"
 APT_PACKAGES=(
     postgresql-15 postgresql-client-15 libpq-dev
     libcurl4-openssl-dev
+    prometheus-alertmanager
     kcat
     build-essential pkg-config dpkg-dev xz-utils
     libssl-dev zlib1g-dev libzstd-dev liblz4-dev libsasl2-dev

@@ -6,3 +6,7 @@ CREATE INDEX IF NOT EXISTS deliveries_by_notification ON deliveries (notificatio
 
 -- When the channel was last sent a notification: the next group waits group_interval after it.
 ALTER TABLE stakeholder_channels ADD COLUMN IF NOT EXISTS last_notified_at timestamptz;
+
+-- Per-recipient rate limit: notifications sent to the channel in the current hour-long window.
+ALTER TABLE stakeholder_channels ADD COLUMN IF NOT EXISTS window_started_at timestamptz;
+ALTER TABLE stakeholder_channels ADD COLUMN IF NOT EXISTS window_count integer NOT NULL DEFAULT 0;

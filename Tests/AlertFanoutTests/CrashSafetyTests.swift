@@ -46,7 +46,8 @@ struct FanoutCrashSafetyTests {
                 let environment = [
                     "COALITION_DATABASE_URL": databaseURL, "COALITION_TOPIC_PREFIX": prefix, "COALITION_KAFKA_SESSION_TIMEOUT": "6s",
                     "COALITION_FANOUT_ALLOWED_NETWORKS": "127.0.0.0/8", "COALITION_FANOUT_ALLOW_HTTP_WEBHOOKS": "true",
-                    "COALITION_FANOUT_LEASE": "2s", "COALITION_FANOUT_GROUP_WAIT": "200ms", "COALITION_FANOUT_GROUP_INTERVAL": "200ms", "COALITION_FANOUT_POLL_INTERVAL": "100ms",
+                    "COALITION_FANOUT_LEASE": "2s", "COALITION_FANOUT_GROUP_WAIT": "200ms", "COALITION_FANOUT_GROUP_INTERVAL": "200ms",
+                    "COALITION_FANOUT_RATE_LIMIT_PER_HOUR": "0", "COALITION_FANOUT_POLL_INTERVAL": "100ms",
                 ]
                 let first = try await ServiceProcess.start("alert-fanout", environment: environment)
                 try await WebhookDeliveryTests.publish(incidents, topic: prefix + "incidents.normalized")

@@ -177,6 +177,50 @@ struct WebhookDeliveryTests {
         }
     }
 
+    @Test("per-recipient rate limit: past N notifications an hour the rest wait for the window; severity 5 still goes")
+    func rateLimit() async throws {
+        try await withTemporaryDatabase { databaseURL in
+            let prefix = TestEnvironment.uniqueName("fanoutrate") + "."
+            try await TopicFixture.withNamedTopics(Self.topics(prefix)) {
+                let receiver = try await WebhookReceiver(script: "200")
+                let service = try await Self.start(databaseURL: databaseURL, prefix: prefix, allowLoopback: true, extra: [
+                    "COALITION_FANOUT_RATE_LIMIT_PER_HOUR": "2",
+                ])
+                let base = service.baseURL + "/v1"
+                let (_, stakeholder) = try await Self.send("POST", base + "/stakeholders", [
+                    "name": "Night shift", "role": "law_enforcement", "channels": [["type": "webhook", "url": receiver.url("/night")]],
+                ])
+                let channel = try #require((stakeholder["channels"] as? [[String: Any]])?.first?["id"] as? String)
+                _ = try await Self.send("POST", base + "/subscriptions", ["stakeholder_id": stakeholder["id"]!, "channel_ids": [channel]])
+                // Urgent (severity 4) incidents one after another: each its own notification.
+                var sent: [CanonicalIncident] = []
+                for index in 0..<2 {
+                    let incident = Fixtures.incident(category: .robbery)
+                    sent.append(incident)
+                    try await Self.publish([incident], topic: prefix + "incidents.normalized")
+                    try await eventually("notification \(index + 1)", timeout: .seconds(60)) { receiver.received.count == index + 1 }
+                }
+                let limited = Fixtures.incident(category: .robbery)
+                let extreme = Fixtures.incident(category: .homicide)
+                try await Self.publish([limited], topic: prefix + "incidents.normalized")
+                let row = try await eventually("the third to be held back", timeout: .seconds(60)) { () -> [String: Any]? in
+                    let (_, list) = try await Self.send("GET", base + "/deliveries?incident_id=\(limited.id.uuidString.lowercased())")
+                    guard let row = (list["deliveries"] as? [[String: Any]])?.first,
+                          let next = (row["next_attempt_at"] as? String).flatMap(RFC3339.date(from:)), next.timeIntervalSinceNow > 3000 else { return nil }
+                    return row
+                }
+                #expect(row["state"] as? String == "pending", "waits for the hour-long window to end")
+                // An extreme incident is not held back.
+                try await Self.publish([extreme], topic: prefix + "incidents.normalized")
+                try await eventually("the severity-5 notification", timeout: .seconds(60)) { receiver.received.count == 3 }
+                #expect(receiver.received[2].body.contains(extreme.id.uuidString.lowercased()))
+                #expect(!receiver.received[2].body.contains(limited.id.uuidString.lowercased()))
+                #expect(try await service.stop() == 0)
+                await receiver.stop()
+            }
+        }
+    }
+
     @Test("a loopback target is refused when the operator has not allowed it; bad input gets 422 and 401")
     func guardAndValidation() async throws {
         try await withTemporaryDatabase { databaseURL in

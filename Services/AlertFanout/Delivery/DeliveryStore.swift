@@ -103,7 +103,7 @@ public struct DeliveryStore: Sendable {
     /// A delivery not yet in a group joins the group of every due, ungrouped delivery for the
     /// same channel; the group's first delivery id becomes everyone's `notification_id`. A
     /// group is claimed through that leader row only, so no process ever sends part of one.
-    public func claimDue(limit: Int, lease: Duration) async throws -> [Claimed] {
+    public func claimDue(limit: Int, lease: Duration, rateLimit: Int? = nil) async throws -> [Claimed] {
         let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
         return try await postgres.withTransaction { connection in
             let leaders = try await connection.query("""
@@ -128,6 +128,11 @@ public struct DeliveryStore: Sendable {
                 leaderOf += Array(repeating: leader, count: ids.count)
             }
             groups = Array(groups.prefix(limit))
+            if let rateLimit {
+                groups = try await Self.applyRateLimit(
+                    groups: groups, fresh: fresh, leaderChannel: Dictionary(uniqueKeysWithValues: leaders.map { ($0.0, $0.2) }),
+                    limit: rateLimit, connection: connection)
+            }
             if !members.isEmpty {
                 try await connection.execute("""
                     UPDATE deliveries d SET notification_id = u.leader
@@ -181,6 +186,65 @@ public struct DeliveryStore: Sendable {
             }
             return notifications
         }
+    }
+
+    /// Per-recipient rate limit: at most `limit` new notifications per channel per hour. A new
+    /// group over the limit is not formed now: its deliveries wait for the channel's window to
+    /// end (and may then travel together). Severity 5 always goes. Groups already formed
+    /// (retries) are not counted again.
+    static func applyRateLimit(
+        groups: [UUID], fresh: [UUID: [UUID]], leaderChannel: [UUID: UUID], limit: Int, connection: PostgresConnection
+    ) async throws -> [UUID] {
+        var membersOfNewGroup: [UUID: [UUID]] = [:]
+        for (_, ids) in fresh {
+            let leader = ids.min { $0.uuidString < $1.uuidString }!
+            membersOfNewGroup[leader] = ids
+        }
+        let newGroups = groups.filter { membersOfNewGroup[$0] != nil }
+        guard !newGroups.isEmpty else { return groups }
+        let channels = Array(Set(newGroups.compactMap { leaderChannel[$0] }))
+        var windows: [UUID: (start: Date, count: Int)] = [:]
+        for row in try await connection.query("""
+            SELECT id, CASE WHEN window_started_at > now() - interval '1 hour' THEN window_started_at ELSE now() END,
+                   CASE WHEN window_started_at > now() - interval '1 hour' THEN window_count ELSE 0 END
+            FROM stakeholder_channels WHERE id = ANY(\(channels)) FOR UPDATE
+            """) {
+            let (id, start, count) = try row.decode((UUID, Date, Int).self)
+            windows[id] = (start, count)
+        }
+        var urgent = Set<UUID>()
+        let allMembers = newGroups.flatMap { membersOfNewGroup[$0] ?? [] }
+        for row in try await connection.query("SELECT id FROM deliveries WHERE id = ANY(\(allMembers)) AND severity >= 5") {
+            urgent.insert(try row.decode(0, as: UUID.self))
+        }
+        var kept: [UUID] = []
+        var postponed: [(ids: [UUID], until: Date)] = []
+        for group in groups {
+            guard let members = membersOfNewGroup[group], let channel = leaderChannel[group], var window = windows[channel] else {
+                kept.append(group)
+                continue
+            }
+            if window.count >= limit && !members.contains(where: urgent.contains) {
+                postponed.append((members, window.start.addingTimeInterval(3600)))
+                continue
+            }
+            window.count += 1
+            windows[channel] = window
+            kept.append(group)
+        }
+        for (ids, until) in postponed {
+            try await connection.execute("UPDATE deliveries SET next_attempt_at = \(until) WHERE id = ANY(\(ids))")
+            Counter(label: "coalition_fanout_rate_limited_total").increment(by: ids.count)
+        }
+        if !windows.isEmpty {
+            let ids = Array(windows.keys)
+            try await connection.execute("""
+                UPDATE stakeholder_channels c SET window_started_at = u.start, window_count = u.count
+                FROM unnest(\(ids)::uuid[], \(ids.map { windows[$0]!.start })::timestamptz[], \(ids.map { windows[$0]!.count })::int[]) AS u(id, start, count)
+                WHERE c.id = u.id
+                """)
+        }
+        return kept
     }
 
     /// Records the result of one attempt for every delivery of the notification: the new state,

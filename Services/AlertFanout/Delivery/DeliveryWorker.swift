@@ -14,9 +14,12 @@ public struct DeliveryWorker: Service {
         public var pollInterval: Duration
         public var retry: RetrySchedule
         public var disableAfterFailures: Int
+        /// Most new notifications per channel per hour (`nil`: no limit).
+        public var perRecipientHourlyLimit: Int?
 
         public init(concurrency: Int = 32, lease: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250),
-                    retry: RetrySchedule = RetrySchedule(), disableAfterFailures: Int = 20) {
+                    retry: RetrySchedule = RetrySchedule(), disableAfterFailures: Int = 20, perRecipientHourlyLimit: Int? = nil) {
+            self.perRecipientHourlyLimit = perRecipientHourlyLimit
             self.concurrency = concurrency
             self.lease = lease
             self.pollInterval = pollInterval
@@ -67,7 +70,7 @@ public struct DeliveryWorker: Service {
                         }
                         // Drain: keep claiming while full batches come back.
                         while !Task.isCancelled {
-                            let claimed = try await store.claimDue(limit: settings.concurrency, lease: settings.lease)
+                            let claimed = try await store.claimDue(limit: settings.concurrency, lease: settings.lease, rateLimit: settings.perRecipientHourlyLimit)
                             guard !claimed.isEmpty else { break }
                             await withTaskGroup(of: Void.self) { sends in
                                 for delivery in claimed { sends.addTask { await attempt(delivery) } }

@@ -16,6 +16,8 @@ struct AlertFanoutConfiguration: ServiceConfiguration {
     var retry: RetrySchedule
     /// `COALITION_FANOUT_DISABLE_AFTER_FAILURES`: consecutive failed attempts that disable an endpoint.
     var disableAfterFailures: Int
+    /// `COALITION_FANOUT_RATE_LIMIT_PER_HOUR`: most notifications per channel per hour (`0` = none).
+    var perRecipientHourlyLimit: Int
     /// `COALITION_FANOUT_CONCURRENCY`: deliveries in flight per instance.
     var concurrency: Int
     /// `COALITION_FANOUT_LEASE`: how long a claimed delivery is this instance's before another may retry it.
@@ -57,6 +59,7 @@ struct AlertFanoutConfiguration: ServiceConfiguration {
             maximum: try environment.duration("COALITION_FANOUT_RETRY_MAX", default: .seconds(3600)),
             giveUpAfter: try environment.duration("COALITION_FANOUT_GIVE_UP_AFTER", default: .seconds(24 * 3600)))
         disableAfterFailures = try environment.int("COALITION_FANOUT_DISABLE_AFTER_FAILURES", default: 20, range: 1...1_000_000)
+        perRecipientHourlyLimit = try environment.int("COALITION_FANOUT_RATE_LIMIT_PER_HOUR", default: 30, range: 0...1_000_000)
         concurrency = try environment.int("COALITION_FANOUT_CONCURRENCY", default: 32, range: 1...1024)
         lease = try environment.duration("COALITION_FANOUT_LEASE", default: .seconds(30))
         pollInterval = try environment.duration("COALITION_FANOUT_POLL_INTERVAL", default: .milliseconds(250))

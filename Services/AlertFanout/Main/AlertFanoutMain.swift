@@ -30,7 +30,8 @@ enum AlertFanoutMain {
                 sms: configuration.sms.map { SMSSender(settings: $0) },
                 settings: .init(
                     concurrency: configuration.concurrency, lease: configuration.lease, pollInterval: configuration.pollInterval,
-                    retry: configuration.retry, disableAfterFailures: configuration.disableAfterFailures),
+                    retry: configuration.retry, disableAfterFailures: configuration.disableAfterFailures,
+                    perRecipientHourlyLimit: configuration.perRecipientHourlyLimit == 0 ? nil : configuration.perRecipientHourlyLimit),
                 logger: context.logger)
             let requestConsumer = try AlertRequestIntake.makeConsumer(configuration.common, logger: context.logger)
             let requests = AlertRequestIntake(

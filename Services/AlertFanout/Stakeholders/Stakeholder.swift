@@ -77,12 +77,23 @@ public struct Subscription: Codable, Sendable, Equatable {
         public var lat: Double
         public var lon: Double
         public var radiusM: Double
+
+        public init(lat: Double, lon: Double, radiusM: Double) {
+            self.lat = lat
+            self.lon = lon
+            self.radiusM = radiusM
+        }
     }
 
     /// Local wall-clock times ("22:00" to "07:00") in the stakeholder's time zone.
     public struct QuietHours: Codable, Sendable, Equatable {
         public var start: String
         public var end: String
+
+        public init(start: String, end: String) {
+            self.start = start
+            self.end = end
+        }
     }
 
     public enum Mode: String, Codable, Sendable {
@@ -103,4 +114,21 @@ public struct Subscription: Codable, Sendable, Equatable {
     public var quietHours: QuietHours?
     /// Also tell this subscriber when a notified incident is closed.
     public var notifyClosure: Bool
+
+    public init(
+        id: UUID, stakeholderId: UUID, areas: [String]?, circle: Circle?, categories: [IncidentCategory]?, categoryGroups: [CategoryGroup]?,
+        minSeverity: Int, channelIds: [UUID], mode: Mode, quietHours: QuietHours?, notifyClosure: Bool
+    ) {
+        self.id = id
+        self.stakeholderId = stakeholderId
+        self.areas = areas
+        self.circle = circle
+        self.categories = categories
+        self.categoryGroups = categoryGroups
+        self.minSeverity = minSeverity
+        self.channelIds = channelIds
+        self.mode = mode
+        self.quietHours = quietHours
+        self.notifyClosure = notifyClosure
+    }
 }
