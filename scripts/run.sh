@@ -27,6 +27,10 @@ cleanup() {
     cleaning=1
     trap '' INT TERM   # a second Ctrl-C must not cut the shutdown short (children inherit this)
     echo
+    if [ -f "$PIDS/demo-receiver.pid" ]; then
+        kill "$(cat "$PIDS/demo-receiver.pid")" 2>/dev/null || true
+        rm -f "$PIDS/demo-receiver.pid"
+    fi
     if [ "$services_were_up" -eq 0 ]; then
         say "stopping the services"
         "$ROOT/scripts/services.sh" stop || true
@@ -53,6 +57,8 @@ if [ "$DEMO" != "0" ]; then
     if [ -x "$ROOT/scripts/demo-feed.sh" ] || [ -f "$ROOT/scripts/demo-feed.sh" ]; then
         say "feeding the demo dataset (scripts/demo-feed.sh; DEMO=0 skips this)"
         bash "$ROOT/scripts/demo-feed.sh" || say "WARNING: scripts/demo-feed.sh failed (exit $?); the services keep running"
+        say "showing the alert fan-out (scripts/demo-alerts.sh)"
+        bash "$ROOT/scripts/demo-alerts.sh" || say "WARNING: scripts/demo-alerts.sh failed (exit $?); the services keep running"
     else
         say "no demo feed yet (scripts/demo-feed.sh missing): nothing fed"
     fi

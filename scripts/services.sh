@@ -80,6 +80,7 @@ cmd_start() {
         setsid -f env COALITION_HTTP_HOST=127.0.0.1 COALITION_HTTP_PORT="$port" \
             COALITION_FANOUT_ALLOWED_NETWORKS="${COALITION_FANOUT_ALLOWED_NETWORKS-127.0.0.0/8}" \
             COALITION_FANOUT_ALLOW_HTTP_WEBHOOKS="${COALITION_FANOUT_ALLOW_HTTP_WEBHOOKS-true}" \
+            COALITION_FANOUT_GROUP_WAIT="${COALITION_FANOUT_GROUP_WAIT-2s}" \
             bash -c 'echo $$ >"$1"; shift; exec nohup "$@"' _ "$PIDS/$name.pid" \
             "$BIN_DIR/$name" >>"$LOGS/$name.log" 2>&1 </dev/null
         started+=("$name")

@@ -44,6 +44,10 @@ public struct RejectedSubmission: Sendable {
     /// The record's place on `incidents.raw`, for Kafka submissions.
     public var origin: KafkaOrigin?
 
+    static func storable(_ text: String) -> String {
+        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+    }
+
     public struct KafkaOrigin: Sendable, Equatable {
         public var topic: String
         public var partition: Int32
@@ -55,11 +59,14 @@ public struct RejectedSubmission: Sendable {
         }
     }
 
+    /// `source`, `externalId` and the reasons are labels for operators, stored as PostgreSQL
+    /// text and jsonb, which cannot hold U+0000: a NUL in them becomes U+FFFD. The original
+    /// bytes are kept exactly.
     public init(source: String?, externalId: String?, original: [UInt8], errors: [ProblemDetails.FieldError], channel: String, origin: KafkaOrigin? = nil) {
-        self.source = source
-        self.externalId = externalId
+        self.source = source.map(Self.storable)
+        self.externalId = externalId.map(Self.storable)
         self.original = original
-        self.errors = errors
+        self.errors = errors.map { .init(field: Self.storable($0.field), code: $0.code, message: Self.storable($0.message)) }
         self.channel = channel
         self.origin = origin
     }
