@@ -10,3 +10,7 @@ ALTER TABLE stakeholder_channels ADD COLUMN IF NOT EXISTS last_notified_at times
 -- Per-recipient rate limit: notifications sent to the channel in the current hour-long window.
 ALTER TABLE stakeholder_channels ADD COLUMN IF NOT EXISTS window_started_at timestamptz;
 ALTER TABLE stakeholder_channels ADD COLUMN IF NOT EXISTS window_count integer NOT NULL DEFAULT 0;
+
+-- The give-up limit counts from the first attempt, not from planning (digests and quiet hours
+-- may hold a delivery back for hours before it is first due).
+ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS first_attempt_at timestamptz;

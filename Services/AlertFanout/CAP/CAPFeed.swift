@@ -30,9 +30,19 @@ public struct CAPFeed: Sendable {
         case (.some, true, false): type = .update
         case (.some, _, _): type = .cancel
         }
+        // A Cancel because the incident stopped being public (it became sensitive, or minor)
+        // must not publish what it became: only the area and that the alert is withdrawn.
+        var shown = incident
+        if !publishable {
+            shown.category = .other
+            shown.categoryGroup = .nonCriminal
+            shown.description = nil
+            shown.location = nil
+            shown.cell = nil
+        }
         let message = CAPMessage(
             identifier: CAPMessage.identifier(incident: incident.id, revision: incident.revision), sender: sender, sent: now, msgType: type,
-            references: previous.map { "\(sender),\($0.0),\(CAPMessage.capTime($0.1))" }, incident: incident)
+            references: previous.map { "\(sender),\($0.0),\(CAPMessage.capTime($0.1))" }, incident: shown)
         try await connection.execute("""
             INSERT INTO cap_messages (identifier, incident_id, revision, msg_type, sent, document)
             VALUES (\(message.identifier), \(incident.id), \(incident.revision), \(type.rawValue), \(now), \(message.xml))

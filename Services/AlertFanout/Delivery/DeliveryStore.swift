@@ -21,6 +21,8 @@ public struct DeliveryStore: Sendable {
         /// Each delivery's alert (JSON), in delivery-id order: the same bytes on every attempt.
         public var payloads: [[UInt8]]
         public var attempts: Int
+        /// When the first attempt was made: the give-up limit counts from it, not from planning
+        /// (a digest or quiet hours may hold a delivery back for a long time first).
         public var createdAt: Date
         public var address: String?
         /// The current secret first, then the previous one while a rotation overlaps.
@@ -80,7 +82,7 @@ public struct DeliveryStore: Sendable {
     static func cancelPending(incident: UUID, at now: Date, in connection: PostgresConnection) async throws -> [DeliveryOutcome] {
         let rows = try await connection.query("""
             UPDATE deliveries SET state = 'cancelled', finished_at = \(now), updated_at = \(now), last_error = 'incident closed'
-            WHERE incident_id = \(incident) AND state = ANY(\(DeliveryState.sources(of: .cancelled))) AND reason <> 'closure'
+            WHERE incident_id = \(incident) AND state = ANY(\(DeliveryState.sources(of: .cancelled))) AND reason <> 'closure' AND \(unsafeSQL: incidentReasons)
               AND notification_id IS NULL
             RETURNING \(unsafeSQL: outcomeColumns)
             """)
@@ -142,9 +144,10 @@ public struct DeliveryStore: Sendable {
             }
             let rows = try await connection.query("""
                 UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = now(),
-                                      lease_until = now() + make_interval(secs => \(seconds))
+                                      lease_until = now() + make_interval(secs => \(seconds)),
+                                      first_attempt_at = coalesce(first_attempt_at, now())
                 WHERE notification_id = ANY(\(groups)) AND state = ANY(\(DeliveryState.sources(of: .sending)))
-                RETURNING id, notification_id, channel_id, channel_type, stakeholder_id, payload, attempts, created_at
+                RETURNING id, notification_id, channel_id, channel_type, stakeholder_id, payload, attempts, first_attempt_at
                 """)
             var claimed: [UUID: Claimed] = [:]
             for row in rows {
@@ -339,6 +342,9 @@ public struct DeliveryStore: Sendable {
                 createdAt: created, finishedAt: finished)
         }
     }
+
+    /// Deliveries about the incident itself, not requests (`alerts.requested`) that mention it.
+    static let incidentReasons = "(reason IN ('new', 'closure') OR reason LIKE 'escalation-%')"
 
     static let outcomeColumns = """
         id, incident_id, revision, reason, stakeholder_id, role, channel_id, channel_type, severity, state, attempts, last_status,

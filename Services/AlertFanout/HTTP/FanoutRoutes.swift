@@ -15,12 +15,15 @@ public struct FanoutRoutes: Sendable {
     let allowHTTPWebhooks: Bool
     let rotationOverlap: Duration
     let capFeed: CAPFeed
+    /// `COALITION_PUBLIC_URL`: how outsiders reach this service (links in the CAP feed).
+    let publicURL: String?
 
     public init(
         directory: StakeholderDirectory, deliveries: DeliveryStore, capFeed: CAPFeed, operatorToken: String?, allowHTTPWebhooks: Bool,
-        rotationOverlap: Duration
+        rotationOverlap: Duration, publicURL: String? = nil
     ) {
         self.capFeed = capFeed
+        self.publicURL = publicURL
         self.directory = directory
         self.deliveries = deliveries
         self.authentication = OperatorAuthentication(token: operatorToken)
@@ -79,8 +82,8 @@ public struct FanoutRoutes: Sendable {
         router.get("/v1/deliveries") { request, _ in try await listDeliveries(request) }
         // The public CAP feed needs no credential: it carries only public, non-sensitive incidents.
         router.get("/v1/cap/alerts.xml") { request, _ in
-            let host = request.head.authority ?? "localhost"
-            let body = try await capFeed.atom(baseURL: "http://\(host)")
+            let base = publicURL ?? "http://\(request.head.authority ?? "localhost")"
+            let body = try await capFeed.atom(baseURL: base.hasSuffix("/") ? String(base.dropLast()) : base)
             return Response(status: .ok, headers: [.contentType: "application/atom+xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         router.get("/v1/cap/alerts/{file}") { _, context in

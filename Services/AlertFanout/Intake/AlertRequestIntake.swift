@@ -55,18 +55,30 @@ public struct AlertRequestIntake: Service {
     func process(_ message: KafkaMessage) async throws {
         let request: AlertRequest
         do {
-            guard let event = try CloudEvent(kafkaMessage: message) else {
+            if let event = try CloudEvent(kafkaMessage: message) {
+                guard event.type == EventType.alertRequested else { throw Refusal("unexpected event type \(event.type)") }
+                request = try event.decodeData(as: AlertRequest.self)
+            } else {
                 request = try CoalitionJSON.decoder.decode(AlertRequest.self, from: Data(message.value))
-                try await store(request, message: message)
-                return
             }
-            guard event.type == EventType.alertRequested else { throw Refusal("unexpected event type \(event.type)") }
-            request = try event.decodeData(as: AlertRequest.self)
         } catch {
             try await deadLetters.send(message, errorCode: "invalid_alert_request", errorMessage: "\(error)")
             return
         }
-        try await store(request, message: message)
+        var delay: Duration = .milliseconds(100)
+        while true {
+            do {
+                try await store(request, message: message)
+                return
+            } catch let error as PostgresError where error.isRetriable {
+                logger.warning("database unavailable; retrying the request", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            } catch let error as PostgresError {
+                try await deadLetters.send(message, errorCode: "store_refused", errorMessage: error.description)
+                return
+            }
+        }
     }
 
     struct Refusal: Error, CustomStringConvertible {

@@ -107,6 +107,7 @@ public struct IncidentAlertIntake: Service {
             for row in try await connection.query("""
                 SELECT incident_id, channel_id, reason, severity FROM deliveries
                 WHERE incident_id = ANY(\(Array(Set(incidents.map(\.id))))) AND state NOT IN ('cancelled', 'suppressed')
+                  AND \(unsafeSQL: DeliveryStore.incidentReasons)
                 """) {
                 let (incident, channel, reason, severity) = try row.decode((UUID, UUID, String, Int).self)
                 prior[incident, default: []].append(.init(channelID: channel, reason: reason, severity: severity))

@@ -35,6 +35,8 @@ struct AlertFanoutConfiguration: ServiceConfiguration {
     /// `COALITION_SMS_BASE_URL` (a Twilio-compatible API), `_ACCOUNT_SID`, `_AUTH_TOKEN`, `_FROM`.
     /// Unset URL: SMS deliveries are suppressed.
     var sms: SMSSender.Settings?
+    /// `COALITION_PUBLIC_URL`: the service's public base URL (CAP feed links); default: the request's host over http.
+    var publicURL: String?
     /// `COALITION_CAP_SENDER`: the CAP `sender` of the public feed (an address that identifies this coalition).
     var capSender: String
     /// `COALITION_FANOUT_GROUP_WAIT` / `_GROUP_INTERVAL` / `_URGENT_SEVERITY` / `_DIGEST_HOUR`: timing.
@@ -83,6 +85,7 @@ struct AlertFanoutConfiguration: ServiceConfiguration {
                 baseURL: url, accountSID: try environment.required("COALITION_SMS_ACCOUNT_SID"),
                 authToken: try environment.required("COALITION_SMS_AUTH_TOKEN"), from: try environment.required("COALITION_SMS_FROM"))
         }
+        publicURL = environment.string("COALITION_PUBLIC_URL")
         capSender = environment.string("COALITION_CAP_SENDER", default: "alerts@coalition.invalid")
         guard !capSender.contains(where: { $0 == " " || $0 == "," || $0 == "<" || $0 == "&" }) else {
             throw ConfigurationError(variable: "COALITION_CAP_SENDER", message: "must not contain spaces, commas, < or &")

@@ -14,7 +14,8 @@ enum AlertFanoutMain {
             let capFeed = CAPFeed(postgres: context.postgres, sender: configuration.capSender)
             FanoutRoutes(
                 directory: directory, deliveries: deliveries, capFeed: capFeed, operatorToken: configuration.common.operatorToken,
-                allowHTTPWebhooks: configuration.allowHTTPWebhooks, rotationOverlap: configuration.secretOverlap
+                allowHTTPWebhooks: configuration.allowHTTPWebhooks, rotationOverlap: configuration.secretOverlap,
+                publicURL: configuration.publicURL
             ).register(on: context.router)
             let catalog = SubscriptionCatalog(postgres: context.postgres, logger: context.logger)
             try await catalog.reload()

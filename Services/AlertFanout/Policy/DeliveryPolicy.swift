@@ -6,7 +6,7 @@ import Foundation
 /// - otherwise the first notification to a quiet channel waits `groupWait` (so a burst becomes
 ///   one message), and a channel notified less than `groupInterval` ago waits for that;
 /// - `digest_hourly` waits for the next full hour and `digest_daily` for the next `digestHour`
-///   (08:00), both on the stakeholder's own clock;
+///   (08:00), both on the stakeholder's own clock (severity 5 does not wait for a digest);
 /// - quiet hours (stakeholder's time zone, may span midnight) defer to their end, except
 ///   severity 5;
 /// - `repeat_interval` has nothing to repeat here: an incident is notified once per channel
@@ -46,7 +46,9 @@ public struct DeliveryPolicy: Sendable, Equatable {
 
     public func due(now: Date, severity: Int, preference: Preference, channelLastNotified: Date?) -> Date {
         var time: Date
-        switch preference.mode {
+        // Severity 5 does not wait for a digest either (nor for quiet hours, below).
+        let mode = severity >= 5 ? Subscription.Mode.immediate : preference.mode
+        switch mode {
         case .immediate:
             if severity >= urgentSeverity {
                 time = now
