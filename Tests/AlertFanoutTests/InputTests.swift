@@ -95,3 +95,16 @@ struct InputTests {
         ])
     }
 }
+
+@Suite("Input PostgreSQL can store")
+struct InputStorableTests {
+    @Test("NUL characters are refused in every text field, never passed to the database")
+    func nul() {
+        let stakeholder = StakeholderInput.parse([
+            "name": "a\u{0}b", "role": "resident", "organization": "x\u{0}", "channels": [["type": "email", "address": "a\u{0}@b.example"]],
+        ] as [String: Any], allowHTTPWebhooks: false)
+        #expect(InputTests.codes(stakeholder) == ["channels/0/address:invalid_characters", "name:invalid_characters", "organization:invalid_characters"])
+        let subscription = SubscriptionInput.parse(["stakeholder_id": UUID().uuidString, "channel_ids": [UUID().uuidString], "areas": ["mid\u{0}town"]] as [String: Any])
+        #expect(InputTests.codes(subscription) == ["areas:wrong_type"])
+    }
+}

@@ -88,7 +88,7 @@ public struct FanoutRoutes: Sendable {
         }
         router.get("/v1/cap/alerts/{file}") { _, context in
             let file = context.parameters.get("file") ?? ""
-            guard file.hasSuffix(".xml"), let document = try await capFeed.document(identifier: String(file.dropLast(4))) else {
+            guard file.hasSuffix(".xml"), !hasNUL(file), let document = try await capFeed.document(identifier: String(file.dropLast(4))) else {
                 throw ProblemDetails(status: .notFound, detail: "No CAP message \(file).")
             }
             return Response(status: .ok, headers: [.contentType: "application/cap+xml; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: document)))

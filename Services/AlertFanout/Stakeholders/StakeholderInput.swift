@@ -52,6 +52,9 @@ public struct StakeholderInput: Sendable, Equatable {
         } else if object["channels"] != nil {
             errors.append(.init(field: "channels", code: "wrong_type", message: "channels must be an array"))
         }
+        for (field, text) in [("name", name), ("organization", organization ?? ""), ("timezone", timezone)] where hasNUL(text) {
+            errors.append(.init(field: field, code: "invalid_characters", message: "\(field) must not contain NUL characters"))
+        }
         guard errors.isEmpty, let role else { return .failure(FieldErrors(errors)) }
         return .success(StakeholderInput(name: name, role: role, organization: organization, timezone: timezone, channels: channels))
     }
@@ -59,6 +62,11 @@ public struct StakeholderInput: Sendable, Equatable {
     public static func parseChannel(_ json: Any, field: String, allowHTTPWebhooks: Bool) -> Result<Channel, FieldErrors> {
         guard let object = json as? [String: Any], let typeName = object["type"] as? String else {
             return .failure(FieldErrors([.init(field: field + "/type", code: "required", message: "a channel needs a type: webhook, email or sms")]))
+        }
+        for (key, value) in object {
+            if let text = value as? String, hasNUL(text) {
+                return .failure(FieldErrors([.init(field: field + "/" + key, code: "invalid_characters", message: "\(key) must not contain NUL characters")]))
+            }
         }
         switch ChannelType(rawValue: typeName) {
         case .webhook:
@@ -146,8 +154,10 @@ public struct SubscriptionInput: Sendable, Equatable {
         }
         var areas: [String]?
         if let value = object["areas"], !(value is NSNull) {
-            if let list = value as? [String], !list.isEmpty { areas = list } else {
-                errors.append(.init(field: "areas", code: "wrong_type", message: "areas must be a non-empty array of area ids"))
+            if let list = value as? [String], !list.isEmpty, !list.contains(where: hasNUL), list.allSatisfy({ !$0.isEmpty && $0.count <= 200 }) {
+                areas = list
+            } else {
+                errors.append(.init(field: "areas", code: "wrong_type", message: "areas must be a non-empty array of area ids (1 to 200 characters, no NUL)"))
             }
         }
         var circle: Subscription.Circle?
@@ -221,6 +231,11 @@ public struct SubscriptionInput: Sendable, Equatable {
             stakeholderId: stakeholderId, areas: areas, circle: circle, categories: categories, categoryGroups: groups,
             minSeverity: minSeverity, channelIds: channelIds, mode: mode, quietHours: quietHours, notifyClosure: notifyClosure))
     }
+}
+
+/// PostgreSQL text cannot hold U+0000; such input is refused rather than altered.
+func hasNUL(_ text: String) -> Bool {
+    text.unicodeScalars.contains { $0.value == 0 }
 }
 
 /// "HH:MM", 00:00–23:59, as minutes after midnight.
