@@ -14,3 +14,7 @@ ALTER TABLE stakeholder_channels ADD COLUMN IF NOT EXISTS window_count integer N
 -- The give-up limit counts from the first attempt, not from planning (digests and quiet hours
 -- may hold a delivery back for hours before it is first due).
 ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS first_attempt_at timestamptz;
+
+-- "Is a group already waiting for this channel?" — asked for every planned delivery.
+CREATE INDEX IF NOT EXISTS deliveries_waiting_by_channel ON deliveries (channel_id, next_attempt_at)
+    WHERE state = 'pending' AND notification_id IS NULL;

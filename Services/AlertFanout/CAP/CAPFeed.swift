@@ -15,17 +15,32 @@ public struct CAPFeed: Sendable {
 
     /// Records the CAP message this revision calls for, if any. A redelivered revision writes
     /// nothing new (one message per revision).
-    func record(_ incident: CanonicalIncident, fresh: Bool, at now: Date, in connection: PostgresConnection) async throws {
-        let previous = try await connection.query("""
-            SELECT identifier, sent, msg_type, revision FROM cap_messages WHERE incident_id = \(incident.id) ORDER BY revision DESC LIMIT 1
-            """).first.map { try $0.decode((String, Date, String, Int).self) }
-        if let previous, previous.3 >= incident.revision || previous.2 == CAPMessage.MessageType.cancel.rawValue { return }
+    /// The latest CAP message of each incident that has one (one query for a whole batch).
+    func previousMessages(for incidents: [UUID], in connection: PostgresConnection) async throws -> [UUID: (String, Date, String, Int)] {
+        var previous: [UUID: (String, Date, String, Int)] = [:]
+        for row in try await connection.query("""
+            SELECT DISTINCT ON (incident_id) incident_id, identifier, sent, msg_type, revision FROM cap_messages
+            WHERE incident_id = ANY(\(incidents)) ORDER BY incident_id, revision DESC
+            """) {
+            let (incident, identifier, sent, type, revision) = try row.decode((UUID, String, Date, String, Int).self)
+            previous[incident] = (identifier, sent, type, revision)
+        }
+        return previous
+    }
+
+    /// Returns the message written, if any, so a batch carrying several revisions of one
+    /// incident chains them.
+    @discardableResult
+    func record(
+        _ incident: CanonicalIncident, previous: (String, Date, String, Int)?, fresh: Bool, at now: Date, in connection: PostgresConnection
+    ) async throws -> (String, Date, String, Int)? {
+        if let previous, previous.3 >= incident.revision || previous.2 == CAPMessage.MessageType.cancel.rawValue { return nil }
         // A historical import is not news: only a fresh incident starts a CAP thread.
-        if previous == nil, !fresh { return }
+        if previous == nil, !fresh { return nil }
         let publishable = CAPMessage.isPublishable(incident)
         let type: CAPMessage.MessageType
         switch (previous, publishable, AlertPlanner.isClosed(incident)) {
-        case (nil, false, _), (nil, true, true): return
+        case (nil, false, _), (nil, true, true): return nil
         case (nil, true, false): type = .alert
         case (.some, true, false): type = .update
         case (.some, _, _): type = .cancel
@@ -48,6 +63,7 @@ public struct CAPFeed: Sendable {
             VALUES (\(message.identifier), \(incident.id), \(incident.revision), \(type.rawValue), \(now), \(message.xml))
             ON CONFLICT DO NOTHING
             """)
+        return (message.identifier, now, type.rawValue, incident.revision)
     }
 
     public func document(identifier: String) async throws -> String? {

@@ -62,20 +62,50 @@ public struct DeliveryStore: Sendable {
         self.logger = logger
     }
 
-    /// Inserts planned deliveries (a replayed plan inserts nothing: ids are deterministic).
-    static func insert(_ planned: [AlertPlanner.Planned], due: [Date], incident: CanonicalIncident, in connection: PostgresConnection) async throws -> Int {
-        guard !planned.isEmpty else { return 0 }
-        let payloads = try planned.map { String(decoding: try CoalitionJSON.encoder.encode($0.payload), as: UTF8.self) }
-        return try await connection.execute("""
-            INSERT INTO deliveries (id, incident_id, revision, reason, stakeholder_id, role, channel_id, channel_type, severity, payload, ingested_at,
-                                    next_attempt_at)
-            SELECT u.id, \(incident.id), \(incident.revision), u.reason, u.stakeholder, u.role, u.channel, u.type, \(incident.severity), u.payload,
-                   \(incident.ingestedAt), u.due
-            FROM unnest(\(planned.map(\.id))::uuid[], \(planned.map(\.reason))::text[], \(planned.map(\.stakeholderID))::uuid[],
-                        \(planned.map(\.role.rawValue))::text[], \(planned.map(\.channelID))::uuid[], \(planned.map(\.channelType.rawValue))::text[],
-                        \(payloads)::text[], \(due)::timestamptz[]) AS u(id, reason, stakeholder, role, channel, type, payload, due)
-            ON CONFLICT (id) DO NOTHING
-            """)
+    /// Planned deliveries of a whole batch, as columns, written with one INSERT (a replayed
+    /// plan inserts nothing: ids are deterministic).
+    struct PlannedRows {
+        var ids: [UUID] = []
+        var incidents: [UUID] = []
+        var revisions: [Int] = []
+        var reasons: [String] = []
+        var stakeholders: [UUID] = []
+        var roles: [String] = []
+        var channels: [UUID] = []
+        var types: [String] = []
+        var severities: [Int] = []
+        var payloads: [String] = []
+        var ingestedAt: [Date] = []
+        var due: [Date] = []
+
+        mutating func add(_ planned: [AlertPlanner.Planned], due times: [Date], incident: CanonicalIncident) throws {
+            for (plan, time) in zip(planned, times) {
+                ids.append(plan.id)
+                incidents.append(incident.id)
+                revisions.append(incident.revision)
+                reasons.append(plan.reason)
+                stakeholders.append(plan.stakeholderID)
+                roles.append(plan.role.rawValue)
+                channels.append(plan.channelID)
+                types.append(plan.channelType.rawValue)
+                severities.append(incident.severity)
+                payloads.append(String(decoding: try CoalitionJSON.encoder.encode(plan.payload), as: UTF8.self))
+                ingestedAt.append(incident.ingestedAt)
+                due.append(time)
+            }
+        }
+
+        func insert(in connection: PostgresConnection) async throws -> Int {
+            guard !ids.isEmpty else { return 0 }
+            return try await connection.execute("""
+                INSERT INTO deliveries (id, incident_id, revision, reason, stakeholder_id, role, channel_id, channel_type, severity, payload,
+                                        ingested_at, next_attempt_at)
+                SELECT * FROM unnest(\(ids)::uuid[], \(incidents)::uuid[], \(revisions)::int[], \(reasons)::text[], \(stakeholders)::uuid[],
+                                     \(roles)::text[], \(channels)::uuid[], \(types)::text[], \(severities)::int[], \(payloads)::text[],
+                                     \(ingestedAt)::timestamptz[], \(due)::timestamptz[])
+                ON CONFLICT (id) DO NOTHING
+                """)
+        }
     }
 
     /// Cancels what is still waiting for a closed incident (closure notices excepted).

@@ -131,11 +131,15 @@ public struct IncidentAlertIntake: Service {
                     waiting[id] = due
                 }
             }
-            var created = 0
+            // Every planned delivery of the batch goes into one INSERT at the end.
+            var rows = DeliveryStore.PlannedRows()
+            var capPrevious = try await capFeed?.previousMessages(for: incidents.map(\.id), in: connection) ?? [:]
             for incident in incidents {
                 let earlier = prior[incident.id] ?? []
                 let fresh = now.timeIntervalSince(incident.occurredAt) <= ageLimit
-                try await capFeed?.record(incident, fresh: fresh, at: now, in: connection)
+                if let written = try await capFeed?.record(incident, previous: capPrevious[incident.id], fresh: fresh, at: now, in: connection) {
+                    capPrevious[incident.id] = written
+                }
                 if earlier.isEmpty, !fresh {
                     Counter(label: "coalition_fanout_incidents_too_old_total").increment()
                     continue
@@ -150,9 +154,10 @@ public struct IncidentAlertIntake: Service {
                     return min(own, waiting[plan.channelID] ?? own)
                 }
                 for (plan, time) in zip(planned, due) where time > now { waiting[plan.channelID] = min(time, waiting[plan.channelID] ?? time) }
-                created += try await DeliveryStore.insert(planned, due: due, incident: incident, in: connection)
+                try rows.add(planned, due: due, incident: incident)
                 prior[incident.id, default: []] += planned.map { .init(channelID: $0.channelID, reason: $0.reason, severity: incident.severity) }
             }
+            let created = try await rows.insert(in: connection)
             if created > 0 { try await connection.execute("SELECT pg_notify('coalition_deliveries', '')") }
             Counter(label: "coalition_fanout_deliveries_planned_total").increment(by: created)
         }
