@@ -284,37 +284,84 @@ public struct DeliveryStore: Sendable {
     /// the channel's failure count, and the outbox events of a terminal state or a disabled
     /// endpoint, in one transaction.
     public func record(_ result: Result, for delivery: Claimed, disableAfterFailures: Int, now: Date = Date()) async throws {
+        try await recordAll([(result, delivery)], disableAfterFailures: disableAfterFailures, now: now)
+    }
+
+    /// The results of a whole sending round in one transaction. Successes — nearly everything —
+    /// are written with one statement for all of them; the rest one by one.
+    public func recordAll(_ results: [(Result, Claimed)], disableAfterFailures: Int, now: Date = Date()) async throws {
+        guard !results.isEmpty else { return }
         try await postgres.withTransaction { connection in
             var events: [OutboxEvent] = []
-            switch result {
-            case .delivered(let status):
-                try await finish(delivery.deliveryIDs, state: .delivered, status: status, error: nil, now: now, events: &events, connection: connection)
-                try await connection.execute("""
-                    UPDATE stakeholder_channels SET consecutive_failures = 0, last_notified_at = \(now) WHERE id = \(delivery.channelID)
-                    """)
-            case .retry(let at, let status, let error):
-                try await connection.execute("""
-                    UPDATE deliveries SET state = 'retrying', next_attempt_at = \(at), lease_until = NULL, last_status = \(status),
-                                          last_error = \(error), updated_at = \(now)
-                    WHERE id = ANY(\(delivery.deliveryIDs)) AND state = ANY(\(DeliveryState.sources(of: .retrying)))
-                    """)
-                // A receiver asking us to slow down (429) is working, not failing.
-                let failures = status == 429 ? 0 : try await connection.query("""
-                    UPDATE stakeholder_channels SET consecutive_failures = consecutive_failures + 1 WHERE id = \(delivery.channelID)
-                    RETURNING consecutive_failures
-                    """).first?.decode(0, as: Int.self) ?? 0
-                if failures >= disableAfterFailures {
-                    try await disable(delivery, reason: "\(failures) consecutive failed attempts (last: \(error))", now: now, events: &events, connection: connection)
+            var delivered: [(ids: [UUID], status: Int, channel: UUID)] = []
+            for (result, delivery) in results {
+                if case .delivered(let status) = result {
+                    delivered.append((delivery.deliveryIDs, status, delivery.channelID))
+                } else {
+                    try await apply(result, to: delivery, disableAfterFailures: disableAfterFailures, now: now, events: &events, connection: connection)
                 }
-            case .failed(let status, let error):
-                try await finish(delivery.deliveryIDs, state: .failed, status: status, error: error, now: now, events: &events, connection: connection)
-            case .suppressed(let reason):
-                try await finish(delivery.deliveryIDs, state: .suppressed, status: nil, error: reason, now: now, events: &events, connection: connection)
-            case .failedAndDisable(let status, let error, let reason):
-                try await finish(delivery.deliveryIDs, state: .failed, status: status, error: error, now: now, events: &events, connection: connection)
-                try await disable(delivery, reason: reason, now: now, events: &events, connection: connection)
+            }
+            if !delivered.isEmpty {
+                let ids = delivered.flatMap(\.ids)
+                let statuses = delivered.flatMap { entry in entry.ids.map { _ in entry.status } }
+                let rows = try await connection.query("""
+                    UPDATE deliveries d SET state = 'delivered', last_status = u.status, last_error = NULL, finished_at = \(now),
+                                            updated_at = \(now), lease_until = NULL
+                    FROM unnest(\(ids)::uuid[], \(statuses)::int[]) AS u(id, status)
+                    WHERE d.id = u.id AND d.state = ANY(\(DeliveryState.sources(of: .delivered)))
+                    RETURNING \(unsafeSQL: Self.outcomeColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
+                    """)
+                for row in rows {
+                    let outcome = try Self.outcome(from: row)
+                    events.append(try outcome.outboxEvent)
+                    Self.count(outcome, state: .delivered)
+                }
+                try await connection.execute("""
+                    UPDATE stakeholder_channels SET consecutive_failures = 0, last_notified_at = \(now)
+                    WHERE id = ANY(\(Array(Set(delivered.map(\.channel)))))
+                    """)
             }
             try await Outbox.enqueue(events, in: connection)
+        }
+    }
+
+    private func apply(
+        _ result: Result, to delivery: Claimed, disableAfterFailures: Int, now: Date, events: inout [OutboxEvent], connection: PostgresConnection
+    ) async throws {
+        switch result {
+        case .delivered(let status):
+            try await finish(delivery.deliveryIDs, state: .delivered, status: status, error: nil, now: now, events: &events, connection: connection)
+            try await connection.execute("""
+                UPDATE stakeholder_channels SET consecutive_failures = 0, last_notified_at = \(now) WHERE id = \(delivery.channelID)
+                """)
+        case .retry(let at, let status, let error):
+            try await connection.execute("""
+                UPDATE deliveries SET state = 'retrying', next_attempt_at = \(at), lease_until = NULL, last_status = \(status),
+                                      last_error = \(error), updated_at = \(now)
+                WHERE id = ANY(\(delivery.deliveryIDs)) AND state = ANY(\(DeliveryState.sources(of: .retrying)))
+                """)
+            // A receiver asking us to slow down (429) is working, not failing.
+            let failures = status == 429 ? 0 : try await connection.query("""
+                UPDATE stakeholder_channels SET consecutive_failures = consecutive_failures + 1 WHERE id = \(delivery.channelID)
+                RETURNING consecutive_failures
+                """).first?.decode(0, as: Int.self) ?? 0
+            if failures >= disableAfterFailures {
+                try await disable(delivery, reason: "\(failures) consecutive failed attempts (last: \(error))", now: now, events: &events, connection: connection)
+            }
+        case .failed(let status, let error):
+            try await finish(delivery.deliveryIDs, state: .failed, status: status, error: error, now: now, events: &events, connection: connection)
+        case .suppressed(let reason):
+            try await finish(delivery.deliveryIDs, state: .suppressed, status: nil, error: reason, now: now, events: &events, connection: connection)
+        case .failedAndDisable(let status, let error, let reason):
+            try await finish(delivery.deliveryIDs, state: .failed, status: status, error: error, now: now, events: &events, connection: connection)
+            try await disable(delivery, reason: reason, now: now, events: &events, connection: connection)
+        }
+    }
+
+    static func count(_ outcome: DeliveryOutcome, state: DeliveryState) {
+        Counter(label: "coalition_fanout_deliveries_total", dimensions: [("channel", outcome.channel.rawValue), ("outcome", state.rawValue)]).increment()
+        if let latency = outcome.latencyMs, state == .delivered {
+            Timer(label: "coalition_fanout_delivery_latency_seconds", dimensions: [("channel", outcome.channel.rawValue)]).recordMilliseconds(latency)
         }
     }
 
@@ -330,11 +377,7 @@ public struct DeliveryStore: Sendable {
         for row in rows {
             let outcome = try Self.outcome(from: row)
             events.append(try outcome.outboxEvent)
-            Counter(label: "coalition_fanout_deliveries_total", dimensions: [("channel", outcome.channel.rawValue), ("outcome", state.rawValue)]).increment()
-            if let latency = outcome.latencyMs, state == .delivered {
-                Timer(label: "coalition_fanout_delivery_latency_seconds", dimensions: [("channel", outcome.channel.rawValue)])
-                    .recordMilliseconds(latency)
-            }
+            Self.count(outcome, state: state)
         }
     }
 

@@ -17,7 +17,7 @@ public struct DeliveryWorker: Service {
         /// Most new notifications per channel per hour (`nil`: no limit).
         public var perRecipientHourlyLimit: Int?
 
-        public init(concurrency: Int = 32, lease: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250),
+        public init(concurrency: Int = 64, lease: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250),
                     retry: RetrySchedule = RetrySchedule(), disableAfterFailures: Int = 20, perRecipientHourlyLimit: Int? = nil) {
             self.perRecipientHourlyLimit = perRecipientHourlyLimit
             self.concurrency = concurrency
@@ -72,9 +72,13 @@ public struct DeliveryWorker: Service {
                         while !Task.isCancelled {
                             let claimed = try await store.claimDue(limit: settings.concurrency, lease: settings.lease, rateLimit: settings.perRecipientHourlyLimit)
                             guard !claimed.isEmpty else { break }
-                            await withTaskGroup(of: Void.self) { sends in
-                                for delivery in claimed { sends.addTask { await attempt(delivery) } }
+                            let results = await withTaskGroup(of: (DeliveryStore.Result, DeliveryStore.Claimed).self) { sends in
+                                for delivery in claimed { sends.addTask { (await outcome(of: delivery), delivery) } }
+                                var results: [(DeliveryStore.Result, DeliveryStore.Claimed)] = []
+                                for await result in sends { results.append(result) }
+                                return results
                             }
+                            await record(results)
                             if claimed.count < settings.concurrency { break }
                         }
                     } catch {
@@ -88,13 +92,21 @@ public struct DeliveryWorker: Service {
         }
     }
 
-    func attempt(_ delivery: DeliveryStore.Claimed) async {
-        let result = await outcome(of: delivery)
+    /// One transaction for the round; if that fails, one per notification, so one bad row
+    /// cannot hold back the others (whatever is still unrecorded is retried when its lease
+    /// expires, under the same id).
+    func record(_ results: [(DeliveryStore.Result, DeliveryStore.Claimed)]) async {
         do {
-            try await store.record(result, for: delivery, disableAfterFailures: settings.disableAfterFailures)
+            try await store.recordAll(results, disableAfterFailures: settings.disableAfterFailures)
         } catch {
-            // The lease expires and the delivery is tried again, under the same id.
-            logger.error("could not record a delivery result", metadata: ["notification.id": "\(delivery.id)", "error": "\(error)"])
+            logger.warning("recording a round failed; recording one by one", metadata: ["error": "\(error)"])
+            for (result, delivery) in results {
+                do {
+                    try await store.record(result, for: delivery, disableAfterFailures: settings.disableAfterFailures)
+                } catch {
+                    logger.error("could not record a delivery result", metadata: ["notification.id": "\(delivery.id)", "error": "\(error)"])
+                }
+            }
         }
     }
 

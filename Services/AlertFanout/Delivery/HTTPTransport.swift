@@ -36,7 +36,7 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = RetrySchedule.seconds(timeout)
         configuration.timeoutIntervalForResource = RetrySchedule.seconds(timeout)
-        configuration.httpMaximumConnectionsPerHost = 16
+        configuration.httpMaximumConnectionsPerHost = 64
         configuration.httpCookieStorage = nil
         configuration.urlCredentialStorage = nil
         configuration.urlCache = nil

@@ -62,7 +62,7 @@ struct AlertFanoutConfiguration: ServiceConfiguration {
             giveUpAfter: try environment.duration("COALITION_FANOUT_GIVE_UP_AFTER", default: .seconds(24 * 3600)))
         disableAfterFailures = try environment.int("COALITION_FANOUT_DISABLE_AFTER_FAILURES", default: 20, range: 1...1_000_000)
         perRecipientHourlyLimit = try environment.int("COALITION_FANOUT_RATE_LIMIT_PER_HOUR", default: 30, range: 0...1_000_000)
-        concurrency = try environment.int("COALITION_FANOUT_CONCURRENCY", default: 32, range: 1...1024)
+        concurrency = try environment.int("COALITION_FANOUT_CONCURRENCY", default: 64, range: 1...1024)
         lease = try environment.duration("COALITION_FANOUT_LEASE", default: .seconds(30))
         pollInterval = try environment.duration("COALITION_FANOUT_POLL_INTERVAL", default: .milliseconds(250))
         maximumIncidentAge = try environment.duration("COALITION_FANOUT_MAX_INCIDENT_AGE", default: .seconds(72 * 3600))
