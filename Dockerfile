@@ -71,7 +71,8 @@ COPY --from=build /staging /app
 ENV PATH="/app:${PATH}" \
     SWIFT_BACKTRACE="enable=yes,sanitize=yes,threads=all,images=all,interactive=no,swift-backtrace=/app/swift-backtrace-static" \
     COALITION_HTTP_HOST=0.0.0.0 \
-    COALITION_LOG_FORMAT=json
+    COALITION_LOG_FORMAT=json \
+    MALLOC_ARENA_MAX=2
 
 USER coalition:coalition
 

@@ -59,7 +59,7 @@ struct IngestionBench {
         let service = Process()
         service.executableURL = binaries.appendingPathComponent("incident-ingestion")
         service.environment = ProcessInfo.processInfo.environment.merging(environment.merging([
-            "COALITION_HTTP_PORT": "18181", "COALITION_HTTP_HOST": "127.0.0.1", "COALITION_LOG_LEVEL": "warning",
+            "COALITION_HTTP_PORT": "18181", "COALITION_HTTP_HOST": "127.0.0.1", "COALITION_LOG_LEVEL": "warning", "MALLOC_ARENA_MAX": "2",
             "COALITION_OUTBOX_POLL_INTERVAL": "50ms", "COALITION_INGESTION_RATE_LIMIT": "10000000", "COALITION_INGESTION_BURST": "10000000",
         ]) { _, new in new }) { _, new in new }
         service.standardError = FileHandle.nullDevice
@@ -153,6 +153,13 @@ struct IngestionBench {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
         request.timeoutInterval = 60
+        let (_, response) = try await URLSession.shared.data(for: request)
+        return (response as? HTTPURLResponse)?.statusCode ?? 0
+    }
+
+    static func get(_ address: String) async throws -> Int {
+        var request = URLRequest(url: URL(string: address)!)
+        request.timeoutInterval = 5
         let (_, response) = try await URLSession.shared.data(for: request)
         return (response as? HTTPURLResponse)?.statusCode ?? 0
     }

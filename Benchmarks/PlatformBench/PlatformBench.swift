@@ -30,7 +30,7 @@ struct PlatformBench {
         say("Coalition platform benchmarks — \(recordCount) incident records (~\(averageSize) B each, from ../shared/data)")
         say("")
 
-        // BENCH_ONLY=ingestion skips the layer benchmarks (a quicker loop while tuning the service);
+        // BENCH_ONLY=ingestion|fanout runs that part only (a quicker loop while tuning a service);
         // the ceilings then come from BENCH_KCAT_RATE / BENCH_COPY_RATE and the ratios say so.
         let only = environment["BENCH_ONLY"]
         var results: [BenchResult] = []
@@ -45,10 +45,15 @@ struct PlatformBench {
             say("BENCH_ONLY=\(only!): layer benchmarks skipped; ceilings given: kcat \(Int(kcatRate))/s, psql \\copy \(Int(copyRate))/s")
         }
         let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        results += try await IngestionBench(
-            brokers: brokers, databaseURL: databaseURL, binaries: binaries, root: root, lines: lines, logger: logger,
-            kcatConsumeRate: max(kcatRate, 1), psqlCopyRate: max(copyRate, 1)
-        ).run()
+        if only == nil || only == "ingestion" {
+            results += try await IngestionBench(
+                brokers: brokers, databaseURL: databaseURL, binaries: binaries, root: root, lines: lines, logger: logger,
+                kcatConsumeRate: max(kcatRate, 1), psqlCopyRate: max(copyRate, 1)
+            ).run()
+        }
+        if only == nil || only == "fanout" {
+            results += try await FanoutBench(brokers: brokers, databaseURL: databaseURL, binaries: binaries, root: root, logger: logger).run()
+        }
 
         say("")
         say("Median of \(KafkaBench.rounds) alternating rounds each; the group member's time runs from its first record")
@@ -67,10 +72,19 @@ struct BenchResult {
     let referenceName: String
     let unit: String
     var goal: Double = 0.8
+    /// For latencies and growth factors: the goal is a ceiling on the ratio (0 = none stated).
+    var lowerIsBetter = false
 
     var ratio: Double { ours / reference }
     var row: String {
-        "| \(name) | \(Self.format(ours)) \(unit) | \(Self.format(reference)) \(unit) (\(referenceName)) | \(String(format: "%.2f", ratio)) | ≥ \(String(format: "%.2f", goal)) \(ratio >= goal ? "met" : "NOT met") |"
+        let verdict: String
+        if lowerIsBetter {
+            verdict = goal == 0 ? "(lower is better)" : "≤ \(String(format: "%.2f", goal)) \(ratio <= goal ? "met" : "NOT met")"
+        } else {
+            verdict = "≥ \(String(format: "%.2f", goal)) \(ratio >= goal ? "met" : "NOT met")"
+        }
+        let format = { (value: Double) in unit == "×" ? String(format: "%.1f", value) : Self.format(value) }
+        return "| \(name) | \(format(ours)) \(unit) | \(format(reference)) \(unit) (\(referenceName)) | \(String(format: "%.2f", ratio)) | \(verdict) |"
     }
 
     static func format(_ value: Double) -> String { String(format: "%.0f", value) }

@@ -16,6 +16,8 @@ public struct DeliveryWorker: Service {
         public var disableAfterFailures: Int
         /// Most new notifications per channel per hour (`nil`: no limit).
         public var perRecipientHourlyLimit: Int?
+        /// Sending rounds that may overlap in one process.
+        public var parallelRounds: Int = 3
 
         public init(concurrency: Int = 64, lease: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250),
                     retry: RetrySchedule = RetrySchedule(), disableAfterFailures: Int = 20, perRecipientHourlyLimit: Int? = nil) {
@@ -59,6 +61,17 @@ public struct DeliveryWorker: Service {
                         wake.continuation.yield()
                     }
                 }
+                // Extra senders while there is a backlog: claims skip each other's rows, so
+                // rounds overlap (one claims and records while another waits on receivers).
+                for _ in 1..<max(1, settings.parallelRounds) {
+                    group.addTask {
+                        while !Task.isCancelled {
+                            if (try? await round()) ?? 0 < settings.concurrency {
+                                try? await Task.sleep(for: settings.pollInterval)
+                            }
+                        }
+                    }
+                }
                 var lastRecovery = ContinuousClock.now - .seconds(3600)
                 for await _ in wake.stream {
                     if Task.isCancelled { break }
@@ -69,18 +82,7 @@ public struct DeliveryWorker: Service {
                             lastRecovery = .now
                         }
                         // Drain: keep claiming while full batches come back.
-                        while !Task.isCancelled {
-                            let claimed = try await store.claimDue(limit: settings.concurrency, lease: settings.lease, rateLimit: settings.perRecipientHourlyLimit)
-                            guard !claimed.isEmpty else { break }
-                            let results = await withTaskGroup(of: (DeliveryStore.Result, DeliveryStore.Claimed).self) { sends in
-                                for delivery in claimed { sends.addTask { (await outcome(of: delivery), delivery) } }
-                                var results: [(DeliveryStore.Result, DeliveryStore.Claimed)] = []
-                                for await result in sends { results.append(result) }
-                                return results
-                            }
-                            await record(results)
-                            if claimed.count < settings.concurrency { break }
-                        }
+                        while !Task.isCancelled, try await round() == settings.concurrency {}
                     } catch {
                         logger.warning("delivery round failed; will retry", metadata: ["error": "\(error)"])
                     }
@@ -90,6 +92,21 @@ public struct DeliveryWorker: Service {
         } onGracefulShutdown: {
             wake.continuation.finish()
         }
+    }
+
+    /// Claims due notifications, sends them concurrently and records the results; returns how
+    /// many were claimed.
+    func round() async throws -> Int {
+        let claimed = try await store.claimDue(limit: settings.concurrency, lease: settings.lease, rateLimit: settings.perRecipientHourlyLimit)
+        guard !claimed.isEmpty else { return 0 }
+        let results = await withTaskGroup(of: (DeliveryStore.Result, DeliveryStore.Claimed).self) { sends in
+            for delivery in claimed { sends.addTask { (await outcome(of: delivery), delivery) } }
+            var results: [(DeliveryStore.Result, DeliveryStore.Claimed)] = []
+            for await result in sends { results.append(result) }
+            return results
+        }
+        await record(results)
+        return claimed.count
     }
 
     /// One transaction for the round; if that fails, one per notification, so one bad row
