@@ -61,10 +61,12 @@ DROP TRIGGER IF EXISTS subscriptions_changed ON subscriptions;
 CREATE TRIGGER subscriptions_changed AFTER INSERT OR UPDATE OR DELETE ON subscriptions
     FOR EACH STATEMENT EXECUTE FUNCTION coalition_notify_subscriptions();
 DROP TRIGGER IF EXISTS stakeholders_changed ON stakeholders;
-CREATE TRIGGER stakeholders_changed AFTER INSERT OR UPDATE OR DELETE ON stakeholders
+CREATE TRIGGER stakeholders_changed AFTER INSERT OR DELETE OR UPDATE OF role, timezone ON stakeholders
     FOR EACH STATEMENT EXECUTE FUNCTION coalition_notify_subscriptions();
+-- Only changes that matter to matching: not the delivery bookkeeping (failure counts, last
+-- notification, rate-limit window) that every sending round updates.
 DROP TRIGGER IF EXISTS stakeholder_channels_changed ON stakeholder_channels;
-CREATE TRIGGER stakeholder_channels_changed AFTER INSERT OR UPDATE OR DELETE ON stakeholder_channels
+CREATE TRIGGER stakeholder_channels_changed AFTER INSERT OR DELETE OR UPDATE OF disabled_at, type, stakeholder_id ON stakeholder_channels
     FOR EACH STATEMENT EXECUTE FUNCTION coalition_notify_subscriptions();
 
 -- One row per notification: id is the idempotency key (UUIDv5 of incident, channel and
