@@ -65,19 +65,10 @@ public struct AlertRequestIntake: Service {
             try await deadLetters.send(message, errorCode: "invalid_alert_request", errorMessage: "\(error)")
             return
         }
-        var delay: Duration = .milliseconds(100)
-        while true {
-            do {
-                try await store(request, message: message)
-                return
-            } catch let error as PostgresError where error.isRetriable {
-                logger.warning("database unavailable; retrying the request", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
-            } catch let error as PostgresError {
-                try await deadLetters.send(message, errorCode: "store_refused", errorMessage: error.description)
-                return
-            }
+        do {
+            try await retryingWhileDatabaseUnavailable(logger: logger, what: "the request") { try await store(request, message: message) }
+        } catch let error as PostgresError {
+            try await deadLetters.send(message, errorCode: "store_refused", errorMessage: error.description)
         }
     }
 

@@ -84,19 +84,8 @@ public struct IncidentAlertIntake: Service {
         }
     }
 
-    /// Retries while the database is unavailable (a restart, a failover), so nothing is skipped.
     private func storeRetrying(_ incidents: [CanonicalIncident], index: SubscriptionIndex) async throws {
-        var delay: Duration = .milliseconds(100)
-        while true {
-            do {
-                try await store(incidents, index: index)
-                return
-            } catch let error as PostgresError where error.isRetriable {
-                logger.warning("database unavailable; retrying the batch", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
-            }
-        }
+        try await retryingWhileDatabaseUnavailable(logger: logger, what: "the batch") { try await store(incidents, index: index) }
     }
 
     private func store(_ incidents: [CanonicalIncident], index: SubscriptionIndex) async throws {
