@@ -193,8 +193,14 @@ struct HTTPIntakeTests {
             #expect((problem["detail"] as? String)?.contains("rate limit") == true)
             // The Open311 front door draws on the same bucket and answers in GeoReport's error shape.
             let form = "api_key=\(key)&service_code=noise&lat=40.7&long=-74.0&description=loud"
-            let open311 = try await HTTPProbe.exchange(
-                "POST", service.baseURL + "/open311/v2/requests.json", body: Data(form.utf8), contentType: "application/x-www-form-urlencoded")
+            // At 1 token/s a slow machine may have refilled one token by now: a few quick
+            // submissions must meet the empty bucket.
+            var open311 = (status: 0, body: "", headers: [String: String]())
+            for _ in 0..<5 {
+                open311 = try await HTTPProbe.exchange(
+                    "POST", service.baseURL + "/open311/v2/requests.json", body: Data(form.utf8), contentType: "application/x-www-form-urlencoded")
+                if open311.status == 429 { break }
+            }
             #expect(open311.status == 429, "\(open311.body)")
             #expect(open311.headers["retry-after"] != nil)
             let items = try #require(try JSONSerialization.jsonObject(with: Data(open311.body.utf8)) as? [[String: Any]])
