@@ -9,7 +9,7 @@ enum IncidentIngestionMain {
     static func main() async {
         await ServiceRuntime.main(IncidentIngestionConfiguration.self) { configuration, context in
             let store = IncidentStore(postgres: context.postgres, logger: context.logger)
-            let rateLimiter = SourceRateLimiter(rate: Double(configuration.rateLimit), burst: Double(configuration.burst))
+            let rateLimiter = SourceRateLimiter(rate: configuration.rateLimit, burst: Double(configuration.burst))
             IncidentRoutes(
                 store: store, sources: SourceRegistry(postgres: context.postgres), postgres: context.postgres,
                 operatorToken: configuration.common.operatorToken,

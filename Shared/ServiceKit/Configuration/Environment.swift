@@ -44,6 +44,15 @@ public struct Environment: Sendable {
         return value
     }
 
+    /// A decimal number such as `5000` or `0.5`.
+    public func double(_ name: String, default fallback: Double, range: ClosedRange<Double>) throws(ConfigurationError) -> Double {
+        guard let text = string(name) else { return fallback }
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw ConfigurationError(variable: name, message: "expected a number in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
+        }
+        return value
+    }
+
     public func bool(_ name: String, default fallback: Bool) throws(ConfigurationError) -> Bool {
         guard let text = string(name)?.lowercased() else { return fallback }
         switch text {

@@ -89,7 +89,7 @@ public struct IncidentRoutes: Sendable {
             let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
             throw ProblemDetails(
                 status: .tooManyRequests,
-                detail: "Source \(source) is over its rate limit of \(Int(rateLimiter.rate)) incidents/s (burst \(Int(rateLimiter.burst))); retry in \(seconds) s.",
+                detail: "Source \(source) is over its rate limit of \(rateLimiter.limitDescription) incidents; retry in \(seconds) s.",
                 headers: [.retryAfter: String(seconds)])
         }
         var valid: [(index: Int, incident: RawIncident)] = []

@@ -19,6 +19,12 @@ public final class SourceRateLimiter: Sendable {
         self.burst = max(burst, 1)
     }
 
+    /// "5000/s (burst 20000)" or "0.01/s (burst 2)": the limit in words for error details.
+    public var limitDescription: String {
+        let perSecond = rate == rate.rounded() ? String(Int(rate)) : String(format: "%g", rate)
+        return "\(perSecond)/s (burst \(Int(burst)))"
+    }
+
     /// Takes `cost` tokens from `source`'s bucket; returns `nil` when allowed, else how long
     /// to wait before the same request could pass.
     public func take(_ cost: Int, for source: String, now: ContinuousClock.Instant = .now) -> Duration? {

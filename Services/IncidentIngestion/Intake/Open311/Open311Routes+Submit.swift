@@ -26,7 +26,7 @@ extension Open311Routes {
             let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
             throw Open311Error(
                 .tooManyRequests,
-                ["jurisdiction \(source) is over its rate limit of \(Int(rateLimiter.rate)) requests/s (burst \(Int(rateLimiter.burst))); retry in \(seconds) s"],
+                ["jurisdiction \(source) is over its rate limit of \(rateLimiter.limitDescription) requests; retry in \(seconds) s"],
                 retryAfter: seconds)
         }
 
