@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Already in the graph through Hummingbird; the fan-out's webhook and SMS client.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.30.0"),
     ],
     targets: [
         // C libraries, reached only from the Kafka, Postgres and Mail wrappers.
@@ -118,7 +120,12 @@ let package = Package(
         // same validation and directory code the HTTP API uses.
         .target(
             name: "AlertFanout",
-            dependencies: ["ServiceKit", "Mail", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "ServiceKit", "Mail", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             path: "Services/AlertFanout",
             exclude: ["Main"],
             swiftSettings: swiftSettings),

@@ -10,7 +10,7 @@ final class RecordingJudge: Sendable {
 
     init(_ script: String, arguments: [String] = []) async throws {
         record = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("judge") + ".jsonl")
-        FileManager.default.createFile(atPath: record.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: record.path, contents: nil)
         process = try ChildProcess(try TestEnvironment.python(), arguments: [
             TestEnvironment.repositoryRoot.appendingPathComponent("Tests/Judges/\(script)").path, "--record", record.path,
         ] + arguments)

@@ -21,7 +21,7 @@ final class WebhookReceiver: Sendable {
 
     init(script: String, secrets: [String] = []) async throws {
         record = FileManager.default.temporaryDirectory.appendingPathComponent(TestEnvironment.uniqueName("webhooks") + ".jsonl")
-        FileManager.default.createFile(atPath: record.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: record.path, contents: nil)
         process = try ChildProcess(try TestEnvironment.python(), arguments: [
             TestEnvironment.repositoryRoot.appendingPathComponent("Tests/Judges/webhook_receiver.py").path, "--record", record.path, "--script", script,
         ] + secrets.flatMap { ["--secret", $0] })

@@ -1,102 +1,60 @@
+import AsyncHTTPClient
 import Foundation
-import NIOConcurrencyHelpers
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 
-/// The HTTP client of the webhook and SMS senders: Foundation's URLSession (libcurl
-/// underneath, so HTTPS needs no TLS stack of ours), driven through delegate callbacks so two
-/// behaviours a notifier needs hold on Linux too:
-///
-/// - redirects are not followed (a target's address is checked before sending; a redirect
-///   would bypass that check). Completion-handler tasks on Linux follow redirects without
-///   asking, so every task here is a delegate task;
-/// - a 401 carrying `WWW-Authenticate` comes back as a 401. Without credentials URLSession on
-///   Linux otherwise waits forever (swift-corelibs-foundation issue 5456), so the challenge is
-///   cancelled and the 401 reported from what the delegate saw.
-final class HTTPTransport: NSObject, URLSessionDataDelegate, Sendable {
+/// The HTTP client of the webhook and SMS senders: AsyncHTTPClient on the process's NIO event
+/// loops. Keep-alive connections are pooled per host (up to `connectionsPerHost` at once, as
+/// many as a sending round has in flight), requests cost no thread each, and HTTPS uses the
+/// system's trust store. Redirects are not followed: a target's address is checked before
+/// sending, and a redirect would bypass that check, so a 3xx comes back as the answer.
+struct HTTPTransport: Sendable {
     struct Reply: Sendable {
         var status: Int
+        /// Header names in lower case.
         var headers: [String: String]
+        /// The first `HTTPTransport.bodyLimit` bytes of the reply (the rest is read and dropped).
         var body: Data
     }
 
-    private struct InFlight {
-        var continuation: CheckedContinuation<Reply, any Error>
-        var response: HTTPURLResponse?
-        var body = Data()
-        var challenged = false
-    }
+    /// Most connections kept open to one host: a sending round's notifications to one
+    /// receiver go out in parallel rather than queueing behind each other.
+    static let connectionsPerHost = 64
+    /// Replies are only looked at for an error message: more than this is not kept.
+    static let bodyLimit = 64 * 1024
 
-    private let tasks = NIOLockedValueBox<[Int: InFlight]>([:])
-    nonisolated(unsafe) private var session: URLSession!
+    /// One client for the process's lifetime (it is never shut down, so it is never torn down
+    /// with requests in flight); every request carries its own deadline.
+    static let client: HTTPClient = {
+        var pool = HTTPClient.Configuration.ConnectionPool()
+        pool.concurrentHTTP1ConnectionsPerHostSoftLimit = connectionsPerHost
+        pool.idleTimeout = .seconds(60)
+        let configuration = HTTPClient.Configuration(
+            tlsConfiguration: nil, redirectConfiguration: .disallow, timeout: .init(connect: .seconds(10)), connectionPool: pool)
+        return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration)
+    }()
+
+    let timeout: Duration
 
     init(timeout: Duration) {
-        super.init()
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = RetrySchedule.seconds(timeout)
-        configuration.timeoutIntervalForResource = RetrySchedule.seconds(timeout)
-        configuration.httpMaximumConnectionsPerHost = 64
-        configuration.httpCookieStorage = nil
-        configuration.urlCredentialStorage = nil
-        configuration.urlCache = nil
-        session = URLSession(configuration: configuration, delegate: self, delegateQueue: nil)
+        self.timeout = timeout
     }
 
-    func send(_ request: URLRequest) async throws -> Reply {
-        try await withCheckedThrowingContinuation { continuation in
-            let task = session.dataTask(with: request)
-            tasks.withLockedValue { $0[task.taskIdentifier] = InFlight(continuation: continuation) }
-            task.resume()
+    /// POSTs `body`; the whole exchange (connect, send, answer) must finish within `timeout`.
+    func post(_ url: String, headers: [(String, String)], body: [UInt8]) async throws -> Reply {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers = HTTPHeaders(headers)
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        let response = try await Self.client.execute(request, deadline: .now() + .nanoseconds(nanoseconds))
+        var kept = Data()
+        for try await chunk in response.body where kept.count < Self.bodyLimit {
+            kept.append(contentsOf: chunk.readableBytesView.prefix(Self.bodyLimit - kept.count))
         }
-    }
-
-    func urlSession(
-        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
-    ) {
-        tasks.withLockedValue { $0[dataTask.taskIdentifier]?.response = response as? HTTPURLResponse }
-        completionHandler(.allow)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        tasks.withLockedValue { $0[dataTask.taskIdentifier]?.body.append(data) }
-    }
-
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)
-    }
-
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
-        completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
-    ) {
-        tasks.withLockedValue { $0[task.taskIdentifier]?.challenged = true }
-        completionHandler(.cancelAuthenticationChallenge, nil)
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        guard let done = tasks.withLockedValue({ $0.removeValue(forKey: task.taskIdentifier) }) else { return }
-        if done.challenged {
-            done.continuation.resume(returning: Reply(status: 401, headers: [:], body: done.body))
-            return
-        }
-        let response = done.response ?? (task.response as? HTTPURLResponse)
-        if let error, response == nil {
-            done.continuation.resume(throwing: error)
-            return
-        }
-        guard let response else {
-            done.continuation.resume(throwing: URLError(.badServerResponse))
-            return
-        }
-        var headers: [String: String] = [:]
-        for (name, value) in response.allHeaderFields {
-            if let name = name as? String, let value = value as? String { headers[name.lowercased()] = value }
-        }
-        done.continuation.resume(returning: Reply(status: response.statusCode, headers: headers, body: done.body))
+        var replyHeaders: [String: String] = [:]
+        for (name, value) in response.headers { replyHeaders[name.lowercased()] = value }
+        return Reply(status: Int(response.status.code), headers: replyHeaders, body: kept)
     }
 }

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// SMS through an HTTP gateway speaking Twilio's Messages API:
 /// `POST {base}/2010-04-01/Accounts/{sid}/Messages.json`, form fields `To`, `From`, `Body`,
@@ -33,18 +30,15 @@ public struct SMSSender: Sendable {
 
     public func send(_ notification: DeliveryStore.Claimed, to number: String) async -> TransportAnswer {
         let base = settings.baseURL.hasSuffix("/") ? String(settings.baseURL.dropLast()) : settings.baseURL
-        guard let url = URL(string: "\(base)/2010-04-01/Accounts/\(settings.accountSID)/Messages.json") else {
-            return .rejected(status: nil, error: "the SMS gateway URL is not valid")
-        }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.timeoutInterval = RetrySchedule.seconds(settings.timeout)
-        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        request.setValue("Basic " + Data("\(settings.accountSID):\(settings.authToken)".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+        let url = "\(base)/2010-04-01/Accounts/\(settings.accountSID)/Messages.json"
+        guard URL(string: url)?.host != nil else { return .rejected(status: nil, error: "the SMS gateway URL is not valid") }
+        let headers = [
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Authorization", "Basic " + Data("\(settings.accountSID):\(settings.authToken)".utf8).base64EncodedString()),
+        ]
         let body = AlertRendering(payloads: notification.payloads).sms(limit: 320)
-        request.httpBody = Data(Self.form([("To", number), ("From", settings.from), ("Body", body)]).utf8)
         do {
-            let reply = try await transport.send(request)
+            let reply = try await transport.post(url, headers: headers, body: Array(Self.form([("To", number), ("From", settings.from), ("Body", body)]).utf8))
             let detail = String(decoding: reply.body.prefix(300), as: UTF8.self)
             switch reply.status {
             case 200..<300: return .delivered(status: reply.status)
@@ -56,7 +50,7 @@ public struct SMSSender: Sendable {
                 return .rejected(status: reply.status, error: "SMS gateway answered \(reply.status): \(detail)")
             }
         } catch {
-            return .failed(status: nil, retryAfter: nil, error: "SMS gateway request failed: \(error.localizedDescription)")
+            return .failed(status: nil, retryAfter: nil, error: "SMS gateway request failed: \(error)")
         }
     }
 

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// POSTs a notification to a webhook, signed per Standard Webhooks, and classifies the answer.
 public struct WebhookSender: Sendable {
@@ -23,17 +20,15 @@ public struct WebhookSender: Sendable {
         case .unresolved(let why): return .failed(status: nil, retryAfter: nil, error: why)
         }
         let timestamp = Int(now.timeIntervalSince1970)
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body)
-        request.timeoutInterval = RetrySchedule.seconds(timeout)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("Coalition-Alert-Fanout/1", forHTTPHeaderField: "User-Agent")
-        request.setValue(id, forHTTPHeaderField: "webhook-id")
-        request.setValue(String(timestamp), forHTTPHeaderField: "webhook-timestamp")
-        request.setValue(WebhookSignature.sign(id: id, timestamp: timestamp, body: body, secrets: secrets), forHTTPHeaderField: "webhook-signature")
+        let headers = [
+            ("Content-Type", "application/json"),
+            ("User-Agent", "Coalition-Alert-Fanout/1"),
+            ("webhook-id", id),
+            ("webhook-timestamp", String(timestamp)),
+            ("webhook-signature", WebhookSignature.sign(id: id, timestamp: timestamp, body: body, secrets: secrets)),
+        ]
         do {
-            let reply = try await transport.send(request)
+            let reply = try await transport.post(address, headers: headers, body: body)
             switch reply.status {
             case 200..<300: return .delivered(status: reply.status)
             case 410: return .gone(status: reply.status)
@@ -42,7 +37,7 @@ public struct WebhookSender: Sendable {
                 return .failed(status: reply.status, retryAfter: retryAfter, error: "receiver answered \(reply.status)")
             }
         } catch {
-            return .failed(status: nil, retryAfter: nil, error: "request failed: \(error.localizedDescription)")
+            return .failed(status: nil, retryAfter: nil, error: "request failed: \(error)")
         }
     }
 
