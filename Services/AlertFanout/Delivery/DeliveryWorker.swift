@@ -1,14 +1,19 @@
 import Foundation
 import Logging
 import Metrics
+import NIOConcurrencyHelpers
 import Postgres
 import ServiceLifecycle
 
-/// Sends due deliveries: claims a batch (leased, so several instances share the work and a
-/// crash hands it back), sends them concurrently, records each result. Wakes on
-/// `coalition_deliveries` notifications and at least every `pollInterval`.
+/// Sends due deliveries as a continuous pipeline: a claimer takes due notifications (leased,
+/// so several instances share the work and a crash hands it back) whenever there is room for
+/// more in flight, each one is sent by its own task the moment it is claimed, and a recorder
+/// writes whatever results have come back in one transaction, again and again. Nothing waits
+/// for the slowest receiver of a batch. Wakes on `coalition_deliveries` notifications, when
+/// results are recorded (room was freed) and at least every `pollInterval`.
 public struct DeliveryWorker: Service {
     public struct Settings: Sendable {
+        /// Notifications claimed and not yet recorded, at most.
         public var concurrency: Int
         public var lease: Duration
         public var pollInterval: Duration
@@ -16,10 +21,10 @@ public struct DeliveryWorker: Service {
         public var disableAfterFailures: Int
         /// Most new notifications per channel per hour (`nil`: no limit).
         public var perRecipientHourlyLimit: Int?
-        /// Sending rounds that may overlap in one process.
-        public var parallelRounds: Int = 3
+        /// Most notifications one claim takes.
+        public var claimBatch: Int = 64
 
-        public init(concurrency: Int = 64, lease: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250),
+        public init(concurrency: Int = 256, lease: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250),
                     retry: RetrySchedule = RetrySchedule(), disableAfterFailures: Int = 20, perRecipientHourlyLimit: Int? = nil) {
             self.perRecipientHourlyLimit = perRecipientHourlyLimit
             self.concurrency = concurrency
@@ -28,6 +33,12 @@ public struct DeliveryWorker: Service {
             self.retry = retry
             self.disableAfterFailures = disableAfterFailures
         }
+    }
+
+    /// What the senders hand the recorder, and how much is claimed but not yet recorded.
+    struct Pipeline {
+        var unrecorded = 0
+        var results: [(DeliveryStore.Result, DeliveryStore.Claimed)] = []
     }
 
     let store: DeliveryStore
@@ -49,9 +60,11 @@ public struct DeliveryWorker: Service {
 
     public func run() async throws {
         let wake = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let resultsReady = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let pipeline = NIOLockedValueBox(Pipeline())
         let notifications = try await store.postgres.listen(channel: "coalition_deliveries", onReconnect: { wake.continuation.yield() })
         try await withGracefulShutdownHandler {
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            try await withThrowingDiscardingTaskGroup { group in
                 group.addTask {
                     for try await _ in notifications { wake.continuation.yield() }
                 }
@@ -61,15 +74,17 @@ public struct DeliveryWorker: Service {
                         wake.continuation.yield()
                     }
                 }
-                // Extra senders while there is a backlog: claims skip each other's rows, so
-                // rounds overlap (one claims and records while another waits on receivers).
-                for _ in 1..<max(1, settings.parallelRounds) {
-                    group.addTask {
-                        while !Task.isCancelled {
-                            if (try? await round()) ?? 0 < settings.concurrency {
-                                try? await Task.sleep(for: settings.pollInterval)
-                            }
+                // The recorder: everything that came back since its last write, in one transaction.
+                group.addTask {
+                    for await _ in resultsReady.stream {
+                        let batch = pipeline.withLockedValue { state in
+                            defer { state.results.removeAll(keepingCapacity: true) }
+                            return state.results
                         }
+                        guard !batch.isEmpty else { continue }
+                        await record(batch)
+                        pipeline.withLockedValue { $0.unrecorded -= batch.count }
+                        wake.continuation.yield()
                     }
                 }
                 var lastRecovery = ContinuousClock.now - .seconds(3600)
@@ -81,11 +96,29 @@ public struct DeliveryWorker: Service {
                             if recovered > 0 { logger.warning("recovered deliveries whose sender stopped", metadata: ["count": "\(recovered)"]) }
                             lastRecovery = .now
                         }
-                        // Drain: keep claiming while full batches come back.
-                        while !Task.isCancelled, try await round() == settings.concurrency {}
+                        // Claim while there is room and full claims come back.
+                        while !Task.isCancelled {
+                            let room = min(settings.claimBatch, settings.concurrency - pipeline.withLockedValue { $0.unrecorded })
+                            guard room > 0 else { break }
+                            let claimed = try await store.claimDue(limit: room, lease: settings.lease, rateLimit: settings.perRecipientHourlyLimit)
+                            pipeline.withLockedValue { $0.unrecorded += claimed.count }
+                            for delivery in claimed {
+                                group.addTask {
+                                    let result = await outcome(of: delivery)
+                                    pipeline.withLockedValue { $0.results.append((result, delivery)) }
+                                    resultsReady.continuation.yield()
+                                }
+                            }
+                            if claimed.count < room { break }
+                        }
                     } catch {
-                        logger.warning("delivery round failed; will retry", metadata: ["error": "\(error)"])
+                        logger.warning("claiming deliveries failed; will retry", metadata: ["error": "\(error)"])
                     }
+                }
+                // Shutting down: no new claims; let what is in flight finish (each send is
+                // bounded by its timeout) and be recorded, so nothing waits for a lease to expire.
+                while pipeline.withLockedValue({ $0.unrecorded }) > 0 && !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(20))
                 }
                 group.cancelAll()
             }
@@ -94,22 +127,7 @@ public struct DeliveryWorker: Service {
         }
     }
 
-    /// Claims due notifications, sends them concurrently and records the results; returns how
-    /// many were claimed.
-    func round() async throws -> Int {
-        let claimed = try await store.claimDue(limit: settings.concurrency, lease: settings.lease, rateLimit: settings.perRecipientHourlyLimit)
-        guard !claimed.isEmpty else { return 0 }
-        let results = await withTaskGroup(of: (DeliveryStore.Result, DeliveryStore.Claimed).self) { sends in
-            for delivery in claimed { sends.addTask { (await outcome(of: delivery), delivery) } }
-            var results: [(DeliveryStore.Result, DeliveryStore.Claimed)] = []
-            for await result in sends { results.append(result) }
-            return results
-        }
-        await record(results)
-        return claimed.count
-    }
-
-    /// One transaction for the round; if that fails, one per notification, so one bad row
+    /// One transaction for what came back; if that fails, one per notification, so one bad row
     /// cannot hold back the others (whatever is still unrecorded is retried when its lease
     /// expires, under the same id).
     func record(_ results: [(DeliveryStore.Result, DeliveryStore.Claimed)]) async {

@@ -18,7 +18,7 @@ struct AlertFanoutConfiguration: ServiceConfiguration {
     var disableAfterFailures: Int
     /// `COALITION_FANOUT_RATE_LIMIT_PER_HOUR`: most notifications per channel per hour (`0` = none).
     var perRecipientHourlyLimit: Int
-    /// `COALITION_FANOUT_CONCURRENCY`: deliveries in flight per instance.
+    /// `COALITION_FANOUT_CONCURRENCY`: notifications claimed and not yet recorded, per instance.
     var concurrency: Int
     /// `COALITION_FANOUT_LEASE`: how long a claimed delivery is this instance's before another may retry it.
     var lease: Duration
@@ -62,7 +62,7 @@ struct AlertFanoutConfiguration: ServiceConfiguration {
             giveUpAfter: try environment.duration("COALITION_FANOUT_GIVE_UP_AFTER", default: .seconds(24 * 3600)))
         disableAfterFailures = try environment.int("COALITION_FANOUT_DISABLE_AFTER_FAILURES", default: 20, range: 1...1_000_000)
         perRecipientHourlyLimit = try environment.int("COALITION_FANOUT_RATE_LIMIT_PER_HOUR", default: 30, range: 0...1_000_000)
-        concurrency = try environment.int("COALITION_FANOUT_CONCURRENCY", default: 64, range: 1...1024)
+        concurrency = try environment.int("COALITION_FANOUT_CONCURRENCY", default: 256, range: 1...4096)
         lease = try environment.duration("COALITION_FANOUT_LEASE", default: .seconds(30))
         pollInterval = try environment.duration("COALITION_FANOUT_POLL_INTERVAL", default: .milliseconds(250))
         maximumIncidentAge = try environment.duration("COALITION_FANOUT_MAX_INCIDENT_AGE", default: .seconds(72 * 3600))
