@@ -69,6 +69,10 @@ public struct KafkaConsumerConfiguration: Sendable {
     public var maximumBatchSize: Int
     /// Batches buffered ahead of the application before fetching pauses (back-pressure).
     public var bufferedBatches: Int
+    /// How long the broker may hold a fetch open waiting for new records. librdkafka's 500 ms
+    /// default is tuned for throughput; records that arrive while a fetch is held wait for it
+    /// on brokers that only answer at the deadline, so alerts would sit up to half a second.
+    public var fetchWaitMax: Duration = .milliseconds(100)
 
     public init(
         kafka: KafkaConfiguration, groupID: String, topics: [String], offsetReset: OffsetReset = .earliest,
@@ -98,6 +102,7 @@ public struct KafkaConsumerConfiguration: Sendable {
         properties["enable.auto.commit"] = "true"
         properties["auto.commit.interval.ms"] = String(autoCommitInterval.milliseconds)
         properties["enable.partition.eof"] = "false"
+        properties["fetch.wait.max.ms"] = String(fetchWaitMax.milliseconds)
         properties.merge(kafka.properties) { _, new in new }
         return properties
     }

@@ -21,8 +21,9 @@ public struct DeliveryWorker: Service {
         public var disableAfterFailures: Int
         /// Most new notifications per channel per hour (`nil`: no limit).
         public var perRecipientHourlyLimit: Int?
-        /// Most notifications one claim takes.
-        public var claimBatch: Int = 64
+        /// Most notifications one claim takes. A claim is one transaction whatever its size, so
+        /// under load a claim takes all the room the last recording freed.
+        public var claimBatch: Int = 256
 
         public init(concurrency: Int = 256, lease: Duration = .seconds(30), pollInterval: Duration = .milliseconds(250),
                     retry: RetrySchedule = RetrySchedule(), disableAfterFailures: Int = 20, perRecipientHourlyLimit: Int? = nil) {

@@ -16,15 +16,23 @@ extension RDKafkaClient {
         }
     }
 
-    /// Fetches up to `maximum` messages, waiting at most `timeoutMs` (blocking; consume thread
-    /// only). Also serves rebalance, log and error callbacks. Consumer errors (e.g. an unknown
-    /// topic) are returned separately so the loop can log them and continue.
+    /// Fetches up to `maximum` messages, waiting at most `timeoutMs` for the first one (blocking;
+    /// consume thread only). Also serves rebalance, log and error callbacks. Consumer errors
+    /// (e.g. an unknown topic) are returned separately so the loop can log them and continue.
+    ///
+    /// `rd_kafka_consume_batch_queue` waits for a *full* batch until its timeout, which would
+    /// hold a trickle of records back for the whole timeout. So: wait for one record, then take
+    /// whatever else is already fetched without waiting.
     func consumeBatch(maximum: Int, timeoutMs: Int32) -> (messages: [KafkaMessage], errors: [KafkaError]) {
         guard let queue = rd_kafka_queue_get_consumer(rk) else { return ([], []) }
         defer { rd_kafka_queue_destroy(queue) }
         var buffer = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: maximum)
-        let count = rd_kafka_consume_batch_queue(queue, timeoutMs, &buffer, maximum)
-        guard count > 0 else { return ([], []) }
+        let first = rd_kafka_consume_batch_queue(queue, timeoutMs, &buffer, 1)
+        guard first > 0 else { return ([], []) }
+        let rest = maximum > 1 ? buffer.withUnsafeMutableBufferPointer { pointer in
+            rd_kafka_consume_batch_queue(queue, 0, pointer.baseAddress! + 1, maximum - 1)
+        } : 0
+        let count = first + max(rest, 0)
         var messages: [KafkaMessage] = []
         messages.reserveCapacity(count)
         var errors: [KafkaError] = []
