@@ -43,8 +43,8 @@ public struct WeeklyAvailability: Sendable, Equatable {
             for window in windows where window.weekday == weekday {
                 if let start = Self.instant(date, minute: window.startMinute, calendar),
                    let end = Self.instant(date, minute: window.endMinute, calendar), start < end {
-                    let clipped = max(start, range.lowerBound)..<min(end, range.upperBound)
-                    if !clipped.isEmpty { intervals.append(clipped) }
+                    let (lower, upper) = (max(start, range.lowerBound), min(end, range.upperBound))
+                    if lower < upper { intervals.append(lower..<upper) }
                 }
             }
             guard let next = calendar.date(byAdding: .day, value: 1, to: day) else { break }

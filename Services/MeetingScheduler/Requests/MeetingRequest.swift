@@ -172,8 +172,10 @@ public struct MeetingRequest: Sendable {
             invitees: invitees, representation: representation, venueNeeds: venueNeeds, bufferMinutes: buffer, rrule: rule))
     }
 
+    /// A JSON number with no fraction. JSON booleans also arrive as NSNumbers (and `is Bool`
+    /// holds for 0 and 1), so they are told apart by their Objective-C type code.
     static func integer(_ value: Any?) -> Int? {
-        guard let number = value as? NSNumber, !(value is Bool) else { return nil }
+        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
         let double = number.doubleValue
         guard double.rounded() == double, abs(double) < 1e9 else { return nil }
         return Int(double)
