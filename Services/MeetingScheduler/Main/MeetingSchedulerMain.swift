@@ -13,7 +13,11 @@ enum MeetingSchedulerMain {
             let store = MeetingStore(postgres: context.postgres, planner: planner)
             SchedulerRoutes(store: store, directory: SchedulingDirectory(postgres: context.postgres), operatorToken: configuration.common.operatorToken)
                 .register(on: context.router)
-            return []
+            let consumer = try HotspotIntake.makeConsumer(configuration.common, logger: context.logger)
+            let intake = HotspotIntake(
+                consumer: consumer, store: store, policy: configuration.emergency, producer: context.producer,
+                groupID: configuration.common.consumerGroup(HotspotIntake.consumerGroup), logger: context.logger)
+            return [consumer, intake]
         }
     }
 }

@@ -21,13 +21,14 @@ public struct MeetingPlanner: Sendable {
     }
 
     /// Runs `body` in a transaction, again on a fresh snapshot when PostgreSQL refused a
-    /// booking (23P01 exclusion violation) or broke a deadlock between two bookings.
+    /// booking (23P01 exclusion violation), broke a deadlock between two bookings, or a
+    /// concurrent duplicate of the same request or episode committed first (23505).
     func withBookingRetry<Result>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         var attempt = 1
         while true {
             do {
                 return try await postgres.withTransaction(maxAttempts: 1) { try await body($0) }
-            } catch let error as PostgresError where ["23P01", "40P01", "40001"].contains(error.sqlState ?? "") {
+            } catch let error as PostgresError where ["23P01", "23505", "40P01", "40001"].contains(error.sqlState ?? "") {
                 guard attempt < maximumAttempts else { throw SchedulingContention(attempts: attempt) }
                 logger.debug("booking lost a race; planning again", metadata: ["meeting.attempt": "\(attempt)"])
                 attempt += 1
