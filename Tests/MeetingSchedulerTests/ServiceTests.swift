@@ -125,6 +125,34 @@ struct ServiceTests {
         }
     }
 
+    @Test("rescheduling moves the meeting, frees the old slot, increments SEQUENCE and sends the update")
+    func reschedule() async throws {
+        try await SchedulerHarness.with("schedmove") { harness in
+            let police = try await harness.stakeholder("Officer Diaz", .lawEnforcement)
+            let answer = try await harness.post("/v1/meetings/requests", request([police], representation: ["law_enforcement": 1]))
+            #expect(answer.status == 201)
+            let meeting = try #require(answer.json["meeting_id"] as? String)
+            #expect(answer.json["start"] as? String == "2025-10-14T13:00:00.000Z")
+            let moved = try await harness.post("/v1/meetings/\(meeting)/reschedule", [
+                "window": ["start": "2025-10-16T20:00:00Z", "end": "2025-10-16T23:00:00Z"], "reason": "council session"])
+            #expect(moved.status == 200, "\(moved.text)")
+            #expect(moved.json["start"] as? String == "2025-10-16T20:00:00.000Z")
+            #expect(moved.json["sequence"] as? Int == 1)
+            let bookings = try await harness.postgres.query("SELECT lower(span) FROM attendee_bookings").map { RFC3339.string(from: try $0.decode(0, as: Date.self)) }
+            #expect(bookings == ["2025-10-16T20:00:00.000Z"])
+            let events = try await harness.records("meetings.events", atLeast: 2)
+            #expect(events.last?.header("ce_type") == "coalition.meeting.rescheduled.v1")
+            #expect(events.last?.json["previous_start"] as? String == "2025-10-14T13:00:00.000Z")
+            #expect(events.last?.json["reason"] as? String == "council session")
+            let update = try #require(try await harness.records("alerts.requested", atLeast: 2).last?.json)
+            #expect(update["kind"] as? String == "meeting_update")
+            let ics = String(decoding: Data(base64Encoded: ((update["attachments"] as? [[String: Any]])?.first?["content_base64"] as? String) ?? "") ?? Data(), as: UTF8.self)
+            #expect(ics.contains("METHOD:REQUEST\r\n") && ics.contains("SEQUENCE:1\r\n") && ics.contains("DTSTART;TZID=America/New_York:20251016T160000\r\n"))
+            let tooShort = try await harness.post("/v1/meetings/\(meeting)/reschedule", ["window": ["start": "2025-10-16T20:00:00Z", "end": "2025-10-16T20:30:00Z"]])
+            #expect(tooShort.status == 422)
+        }
+    }
+
     @Test("weekly 18:00 across the November change stays 18:00 local; a blocked occurrence is an EXDATE with the reason; Python icalendar expands the same occurrences")
     func recurrenceAndJudge() async throws {
         try await SchedulerHarness.with("schedrrule") { harness in
