@@ -1,6 +1,11 @@
 import Foundation
 import ServiceKit
 
+extension SchedulingDirectory {
+    /// A venue from its JSON form (HTTP body or CLI options), validated.
+    public static func venue(_ json: Any) throws -> Venue { try VenueInput.parse(json) }
+}
+
 /// Validation of venue and availability bodies.
 enum VenueInput {
     static func parse(_ json: Any) throws -> SchedulingDirectory.Venue {

@@ -54,11 +54,11 @@ public struct MeetingRequest: Sendable {
     public static let maximumInvitees = 2_000
 
     /// Reads a decoded JSON body; every problem found is reported, not just the first.
-    public static func parse(_ json: Any) -> Result<MeetingRequest, FieldErrors> {
+    public static func parse(_ json: Any) -> Result<MeetingRequest, MeetingRequestErrors> {
         var errors: [ProblemDetails.FieldError] = []
         func fail(_ field: String, _ code: String, _ message: String) { errors.append(.init(field: field, code: code, message: message)) }
         guard let body = json as? [String: Any] else {
-            return .failure(FieldErrors(errors: [.init(field: "", code: "not_an_object", message: "the body must be a JSON object")]))
+            return .failure(MeetingRequestErrors(errors: [.init(field: "", code: "not_an_object", message: "the body must be a JSON object")]))
         }
         let known: Set = ["request_id", "type", "title", "area", "duration_minutes", "window", "timezone", "invitees", "representation", "venue",
                           "buffer_minutes", "rrule"]
@@ -166,7 +166,7 @@ public struct MeetingRequest: Sendable {
                 fail("rrule", "invalid_rrule", "rrule must be a string such as FREQ=WEEKLY;BYDAY=TU;COUNT=10")
             }
         }
-        guard errors.isEmpty, let duration, let window else { return .failure(FieldErrors(errors: errors)) }
+        guard errors.isEmpty, let duration, let window else { return .failure(MeetingRequestErrors(errors: errors)) }
         return .success(MeetingRequest(
             requestID: requestID, type: type, title: title, area: area, durationMinutes: duration, window: window, timeZone: timeZone,
             invitees: invitees, representation: representation, venueNeeds: venueNeeds, bufferMinutes: buffer, rrule: rule))
@@ -182,6 +182,7 @@ public struct MeetingRequest: Sendable {
     }
 }
 
-public struct FieldErrors: Error, Sendable {
+/// Everything wrong with a request body, field by field.
+public struct MeetingRequestErrors: Error, Sendable {
     public var errors: [ProblemDetails.FieldError]
 }
