@@ -13,6 +13,11 @@ public struct MeetingRequest: Sendable {
     public struct InviteeSpec: Sendable, Equatable {
         public var selector: InviteeSelector
         public var required: Bool
+
+        public init(selector: InviteeSelector, required: Bool) {
+            self.selector = selector
+            self.required = required
+        }
     }
 
     public var requestID: UUID
