@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import Kafka
 import Postgres
+import Testing
 import ServiceKit
 import TestSupport
 
@@ -90,3 +91,9 @@ extension KafkaMessage {
     func header(_ name: String) -> String? { headers.first { $0.key == name }?.stringValue }
     var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(value))) as? [String: Any] ?? [:] }
 }
+
+/// Every suite that runs the scheduler with Kafka, one at a time: librdkafka 2.8.0 can crash
+/// (SIGSEGV in rd_kafka_metadata_update_op, as in confluentinc/librdkafka#5280) when clients
+/// in one process see topics of parallel tests being deleted.
+@Suite("Scheduler integration", .serialized)
+struct SchedulerIntegrationTests {}

@@ -48,7 +48,7 @@ public struct SchedulerRoutes: Sendable {
             let id = try Self.uuid(context)
             let body = try await Self.object(request, optional: true) as? [String: Any] ?? [:]
             let occurrence = try Self.time(body["occurrence_start"], field: "occurrence_start")
-            let record = try await Self.answering { try await store.cancel(id, occurrence: occurrence, reason: body["reason"] as? String) }
+            let record = try await Self.answering { try await store.cancel(id, occurrence: occurrence, reason: try Self.text(body["reason"], field: "reason")) }
             return try Self.json(record)
         }
         router.post("/v1/meetings/{id}/reschedule") { request, context in
@@ -59,7 +59,7 @@ public struct SchedulerRoutes: Sendable {
             guard let start = try Self.time(window["start"], field: "window.start"), let end = try Self.time(window["end"], field: "window.end"), start < end else {
                 throw Self.invalid("window", "invalid_window", "window needs start and end (RFC 3339), start before end")
             }
-            let record = try await Self.answering { try await store.reschedule(id, window: start..<end, reason: body["reason"] as? String) }
+            let record = try await Self.answering { try await store.reschedule(id, window: start..<end, reason: try Self.text(body["reason"], field: "reason")) }
             return try Self.json(record)
         }
         router.post("/v1/meetings/{id}/rsvp") { request, context in
@@ -111,7 +111,7 @@ public struct SchedulerRoutes: Sendable {
                 throw Self.invalid("start", "invalid_span", "start and end (RFC 3339) are required, start before end")
             }
             let block = UUID()
-            guard try await directory.addBusy(id, id: block, during: start..<end, reason: body["reason"] as? String) else {
+            guard try await directory.addBusy(id, id: block, during: start..<end, reason: try Self.text(body["reason"], field: "reason")) else {
                 throw ProblemDetails(status: .notFound, detail: "No such stakeholder.")
             }
             struct Created: Encodable { @LowercaseUUID var id: UUID }
@@ -180,10 +180,19 @@ public struct SchedulerRoutes: Sendable {
 
     static func time(_ value: Any?, field: String) throws -> Date? {
         guard let value, !(value is NSNull) else { return nil }
-        guard let text = value as? String, let date = RFC3339.date(from: text) else {
-            throw invalid(field, "invalid_time", "\(field) must be an RFC 3339 time with offset")
+        guard let text = value as? String, let date = MeetingRequest.time(text) else {
+            throw invalid(field, "invalid_time", "\(field) must be an RFC 3339 time with offset, years 1900 to 9999")
         }
         return date
+    }
+
+    /// Free text (a reason): at most 500 characters, no NUL (PostgreSQL text cannot hold it).
+    static func text(_ value: Any?, field: String) throws -> String? {
+        guard let value, !(value is NSNull) else { return nil }
+        guard let text = value as? String, text.count <= 500, !text.contains("\u{0}") else {
+            throw invalid(field, "invalid_text", "\(field) must be text of at most 500 characters")
+        }
+        return text
     }
 
     static func invalid(_ field: String, _ code: String, _ message: String) -> ProblemDetails {

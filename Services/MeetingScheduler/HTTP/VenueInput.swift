@@ -15,6 +15,10 @@ enum VenueInput {
         if name.isEmpty || name.count > 200 || name.contains("\u{0}") { errors.append(.init(field: "name", code: "invalid_name", message: "name must be 1 to 200 characters")) }
         let capacity = MeetingRequest.integer(body["capacity"])
         if capacity == nil || capacity! < 1 { errors.append(.init(field: "capacity", code: "invalid_capacity", message: "capacity must be a whole number of at least 1")) }
+        let area = body["area"] as? String
+        if let area, area.isEmpty || area.count > 100 || area.contains("\u{0}") {
+            errors.append(.init(field: "area", code: "invalid_area", message: "area must be 1 to 100 characters"))
+        }
         let zone = body["timezone"] as? String ?? "UTC"
         if TimeZone(identifier: zone) == nil { errors.append(.init(field: "timezone", code: "invalid_timezone", message: "timezone must be an IANA time zone")) }
         let opens = minute(body["opens_at"] ?? "00:00")
@@ -24,7 +28,7 @@ enum VenueInput {
         }
         guard errors.isEmpty else { throw ProblemDetails(status: .unprocessableContent, title: "Invalid venue", errors: errors) }
         return SchedulingDirectory.Venue(
-            id: UUID(), name: name, area: body["area"] as? String, capacity: capacity!, accessible: body["accessible"] as? Bool ?? false, timezone: zone,
+            id: UUID(), name: name, area: area, capacity: capacity!, accessible: body["accessible"] as? Bool ?? false, timezone: zone,
             opensAt: body["opens_at"] as? String ?? "00:00", closesAt: body["closes_at"] as? String ?? "24:00")
     }
 

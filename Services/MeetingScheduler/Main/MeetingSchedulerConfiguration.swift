@@ -18,8 +18,10 @@ struct MeetingSchedulerConfiguration: ServiceConfiguration {
         guard duration >= .seconds(900), duration <= .seconds(8 * 3600) else {
             throw ConfigurationError(variable: "COALITION_SCHEDULER_EMERGENCY_DURATION", message: "must be between 15m and 8h")
         }
-        emergency = EmergencyPolicy(
-            timeZone: common.timeZone, notice: try environment.duration("COALITION_SCHEDULER_EMERGENCY_NOTICE", default: .seconds(3600)),
-            duration: duration)
+        let notice = try environment.duration("COALITION_SCHEDULER_EMERGENCY_NOTICE", default: .seconds(3600))
+        guard notice >= .zero, notice + duration <= .seconds(72 * 3600) else {
+            throw ConfigurationError(variable: "COALITION_SCHEDULER_EMERGENCY_NOTICE", message: "notice plus meeting must fit in 72h")
+        }
+        emergency = EmergencyPolicy(timeZone: common.timeZone, notice: notice, duration: duration)
     }
 }

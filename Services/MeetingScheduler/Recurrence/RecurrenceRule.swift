@@ -175,8 +175,10 @@ public struct RecurrenceRule: Sendable, Equatable {
     }
 
     /// The local days inside `window` on which the rule (anchored at the window's first day)
-    /// places an occurrence, as whole-day intervals: where a series may start.
-    public func days(in window: Range<Date>, timeZone: TimeZone) -> IntervalSet {
+    /// places an occurrence, as whole-day intervals: where a series may start. `nil` when the
+    /// rule names no days (its first occurrence then decides the weekday or day of month).
+    public func days(in window: Range<Date>, timeZone: TimeZone) -> IntervalSet? {
+        guard !byDay.isEmpty || !byMonthDay.isEmpty else { return nil }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
         var open = self

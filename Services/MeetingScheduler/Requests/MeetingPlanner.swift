@@ -50,7 +50,7 @@ public struct MeetingPlanner: Sendable {
         let window = AvailabilityLoader.seconds(request.window.lowerBound)..<AvailabilityLoader.seconds(request.window.upperBound)
         let horizon = (window.lowerBound - buffer)..<(window.upperBound + buffer)
         var problem = try await self.problem(request, invitees, loader, horizon: horizon, window: window)
-        problem.allowedStarts = request.rrule.map { $0.days(in: request.window, timeZone: request.timeZone) }
+        problem.allowedStarts = request.rrule.flatMap { $0.days(in: request.window, timeZone: request.timeZone) }
         let choice: SlotChoice
         switch SlotSolver.solve(problem) {
         case .impossible(let miss): throw Unschedulable(reason: miss.explanation(in: request.timeZone))

@@ -93,8 +93,8 @@ public struct MeetingRequest: Sendable {
         }
         var window: Range<Date>?
         if let object = body["window"] as? [String: Any] {
-            let start = (object["start"] as? String).flatMap(RFC3339.date(from:))
-            let end = (object["end"] as? String).flatMap(RFC3339.date(from:))
+            let start = (object["start"] as? String).flatMap(time)
+            let end = (object["end"] as? String).flatMap(time)
             if start == nil { fail("window.start", "invalid_time", "window.start must be an RFC 3339 time with offset") }
             if end == nil { fail("window.end", "invalid_time", "window.end must be an RFC 3339 time with offset") }
             if let start, let end {
@@ -122,7 +122,7 @@ public struct MeetingRequest: Sendable {
                     invitees.append(InviteeSpec(selector: .stakeholder(id), required: required))
                 } else if let roleText = object["role"] as? String {
                     guard let role = StakeholderRole(rawValue: roleText) else { fail("\(field).role", "invalid_role", "\(roleText) is not a stakeholder role"); continue }
-                    guard let area = object["area"] as? String, !area.isEmpty else {
+                    guard let area = object["area"] as? String, !area.isEmpty, area.count <= 100, !area.contains("\u{0}") else {
                         fail("\(field).area", "missing_area", "an invitee given by role needs the area its members subscribe to"); continue
                     }
                     invitees.append(InviteeSpec(selector: .subscribers(role: role, area: area), required: required))
@@ -175,6 +175,12 @@ public struct MeetingRequest: Sendable {
         return .success(MeetingRequest(
             requestID: requestID, type: type, title: title, area: area, durationMinutes: duration, window: window, timeZone: timeZone,
             invitees: invitees, representation: representation, venueNeeds: venueNeeds, bufferMinutes: buffer, rrule: rule))
+    }
+
+    /// An RFC 3339 time in the years a meeting can plausibly have (and PostgreSQL can store).
+    static func time(_ text: String) -> Date? {
+        guard let date = RFC3339.date(from: text), date.timeIntervalSince1970 >= -2_208_988_800, date.timeIntervalSince1970 < 253_402_300_800 else { return nil }
+        return date
     }
 
     /// A JSON number with no fraction. JSON booleans also arrive as NSNumbers (and `is Bool`
