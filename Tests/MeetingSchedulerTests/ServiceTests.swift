@@ -222,7 +222,10 @@ extension SchedulerIntegrationTests {
                     for try await answer in group { all.append(answer) }
                     return all
                 }
-                let created = statuses.filter { $0.0 == 201 }
+                // How often PostgreSQL refused a booking and the service planned again (shown, not asserted: it depends on timing).
+            let metrics = try await HTTPProbe.get(harness.service.baseURL + "/metrics").1
+            print("booking retries after 50 parallel requests:", metrics.split(separator: "\n").filter { $0.hasPrefix("coalition_scheduler_booking_retries_total") })
+            let created = statuses.filter { $0.0 == 201 }
                 #expect(created.count == 4)
                 #expect(statuses.allSatisfy { $0.0 == 201 || $0.0 == 422 }, "\(statuses.filter { $0.0 != 201 && $0.0 != 422 })")
                 #expect(statuses.filter { $0.0 == 422 }.allSatisfy { $0.1.contains("no venue") || $0.1.contains("no slot has") })

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import Logging
+import Metrics
 import Postgres
 import ServiceKit
 
@@ -29,6 +30,7 @@ public struct MeetingPlanner: Sendable {
             do {
                 return try await postgres.withTransaction(maxAttempts: 1) { try await body($0) }
             } catch let error as PostgresError where ["23P01", "23505", "40P01", "40001"].contains(error.sqlState ?? "") {
+                Counter(label: "coalition_scheduler_booking_retries_total", dimensions: [("sqlstate", error.sqlState ?? "")]).increment()
                 guard attempt < maximumAttempts else { throw SchedulingContention(attempts: attempt) }
                 logger.debug("booking lost a race; planning again", metadata: ["meeting.attempt": "\(attempt)"])
                 attempt += 1
