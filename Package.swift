@@ -22,7 +22,7 @@ let package = Package(
     products: [
         .executable(name: "incident-ingestion", targets: ["IncidentIngestionMain"]),
         .executable(name: "alert-fanout", targets: ["AlertFanoutMain"]),
-        .executable(name: "meeting-scheduler", targets: ["MeetingScheduler"]),
+        .executable(name: "meeting-scheduler", targets: ["MeetingSchedulerMain"]),
         .executable(name: "metrics-aggregator", targets: ["MetricsAggregator"]),
         .executable(name: "coalition", targets: ["CoalitionCLI"]),
     ],
@@ -132,16 +132,24 @@ let package = Package(
         .executableTarget(
             name: "AlertFanoutMain", dependencies: ["AlertFanout", "Mail"],
             path: "Services/AlertFanout/Main", swiftSettings: swiftSettings),
+        // The scheduler is a library too: the CLI requests meetings and the benchmark solves
+        // with the same code the HTTP API uses.
+        .target(
+            name: "MeetingScheduler",
+            dependencies: ["ServiceKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Services/MeetingScheduler",
+            exclude: ["Main"],
+            swiftSettings: swiftSettings),
         .executableTarget(
-            name: "MeetingScheduler", dependencies: ["ServiceKit"],
-            path: "Services/MeetingScheduler", swiftSettings: swiftSettings),
+            name: "MeetingSchedulerMain", dependencies: ["MeetingScheduler"],
+            path: "Services/MeetingScheduler/Main", swiftSettings: swiftSettings),
         .executableTarget(
             name: "MetricsAggregator", dependencies: ["ServiceKit"],
             path: "Services/MetricsAggregator", swiftSettings: swiftSettings),
         .executableTarget(
             name: "CoalitionCLI",
             dependencies: [
-                "ServiceKit", "IncidentIngestion", "AlertFanout",
+                "ServiceKit", "IncidentIngestion", "AlertFanout", "MeetingScheduler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/CoalitionCLI", swiftSettings: swiftSettings),
@@ -149,7 +157,7 @@ let package = Package(
         // `make bench`: our Kafka and PostgreSQL layers against kcat and psql on the same data.
         .executableTarget(
             name: "PlatformBench",
-            dependencies: ["ServiceKit", "AlertFanout"],
+            dependencies: ["ServiceKit", "AlertFanout", "MeetingScheduler"],
             path: "Benchmarks/PlatformBench", swiftSettings: swiftSettings),
 
         // Tests. TestSupport reads the infrastructure `make test` started (.run/env).
@@ -177,6 +185,9 @@ let package = Package(
         .testTarget(
             name: "AlertFanoutTests", dependencies: ["AlertFanout", "TestSupport"],
             path: "Tests/AlertFanoutTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeetingSchedulerTests", dependencies: ["MeetingScheduler", "TestSupport"],
+            path: "Tests/MeetingSchedulerTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "PlatformTests", dependencies: ["TestSupport"],
             path: "Tests/PlatformTests", swiftSettings: swiftSettings),

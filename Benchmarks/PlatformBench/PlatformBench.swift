@@ -22,6 +22,16 @@ struct PlatformBench {
         let kcat = environment["COALITION_KCAT"] ?? "kcat"
         let workDirectory = root.appendingPathComponent(".run/bench")
         try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
+        if environment["BENCH_ONLY"] == "scheduler" {
+            // Needs neither the incident records nor the layer ceilings.
+            say("Coalition meeting scheduler benchmarks")
+            let results = try await SchedulerBench(databaseURL: databaseURL, root: root, workDirectory: workDirectory, logger: logger).run()
+            say("")
+            say("| measurement | ours | reference | ratio (ours/reference) | goal |")
+            say("|---|---|---|---|---|")
+            for result in results { say(result.row) }
+            return
+        }
 
         let lines = try BenchData.incidentLines(root: root, count: recordCount)
         let dataFile = workDirectory.appendingPathComponent("records.txt")
@@ -30,7 +40,7 @@ struct PlatformBench {
         say("Coalition platform benchmarks — \(recordCount) incident records (~\(averageSize) B each, from ../shared/data)")
         say("")
 
-        // BENCH_ONLY=ingestion|fanout runs that part only (a quicker loop while tuning a service);
+        // BENCH_ONLY=ingestion|fanout|scheduler runs that part only (a quicker loop while tuning a service);
         // the ceilings then come from BENCH_KCAT_RATE / BENCH_COPY_RATE and the ratios say so.
         let only = environment["BENCH_ONLY"]
         var results: [BenchResult] = []
@@ -50,6 +60,9 @@ struct PlatformBench {
                 brokers: brokers, databaseURL: databaseURL, binaries: binaries, root: root, lines: lines, logger: logger,
                 kcatConsumeRate: max(kcatRate, 1), psqlCopyRate: max(copyRate, 1)
             ).run()
+        }
+        if only == nil {
+            results += try await SchedulerBench(databaseURL: databaseURL, root: root, workDirectory: workDirectory, logger: logger).run()
         }
         if only == nil || only == "fanout" {
             results += try await FanoutBench(brokers: brokers, databaseURL: databaseURL, binaries: binaries, root: root, logger: logger).run()

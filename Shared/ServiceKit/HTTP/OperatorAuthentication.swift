@@ -1,12 +1,13 @@
 import Hummingbird
-import ServiceKit
 
-/// Every fan-out endpoint is administrative: `Authorization: Bearer <COALITION_OPERATOR_TOKEN>`.
+/// Administrative endpoints of every service: `Authorization: Bearer <COALITION_OPERATOR_TOKEN>`.
 /// With no token configured nothing is accepted (fail closed).
-struct OperatorAuthentication: Sendable {
+public struct OperatorAuthentication: Sendable {
     let token: String?
 
-    func check(_ request: Request) throws {
+    public init(token: String?) { self.token = token }
+
+    public func check(_ request: Request) throws {
         guard let token, !token.isEmpty else {
             throw ProblemDetails(status: .unauthorized, detail: "No operator token is configured (COALITION_OPERATOR_TOKEN); administration is closed.",
                                  headers: [.wwwAuthenticate: "Bearer"])
@@ -20,7 +21,7 @@ struct OperatorAuthentication: Sendable {
     }
 
     /// Compares without stopping at the first difference, so timing does not reveal a prefix.
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    public static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
         let (x, y) = (Array(a.utf8), Array(b.utf8))
         var difference = UInt8(x.count == y.count ? 0 : 1)
         for index in 0..<max(x.count, y.count) {
