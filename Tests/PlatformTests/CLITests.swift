@@ -65,6 +65,5 @@ struct CLITests {
         #expect(output.contains("type=coalition.incident.v1 id=inc-7#1"))
         #expect(output.contains("key=inc-7"))
         #expect(output.contains(#""category" : "noise""#))
-        try await admin.deleteTopics(Array(topics.keys.filter { $0.hasPrefix(prefix) }))
     }
 }

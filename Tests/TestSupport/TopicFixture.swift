@@ -2,7 +2,10 @@ import Foundation
 import Kafka
 import Logging
 
-/// Topics a test owns: created with a unique name, deleted afterwards.
+/// Topics a test owns, created with a unique name. They are left on the broker afterwards:
+/// deleting a topic while other Kafka clients in the same test process still hold it in their
+/// metadata cache crashed librdkafka 2.8.0 (SIGSEGV in the metadata update, cf. upstream issue
+/// 5280). Names are unique, and the test broker keeps its topics in memory only.
 public enum TopicFixture {
     public static func withTopics<T>(
         _ labels: [String], partitions: Int = 1, configuration: [String: String] = [:],
@@ -12,20 +15,13 @@ public enum TopicFixture {
         return try await withNamedTopics(names, partitions: partitions, configuration: configuration) { try await body(names) }
     }
 
-    /// Topics with exact names (e.g. under a test's own prefix), deleted afterwards.
+    /// Topics with exact names (e.g. under a test's own prefix).
     public static func withNamedTopics<T>(
         _ names: [String], partitions: Int = 1, configuration: [String: String] = [:], _ body: () async throws -> T
     ) async throws -> T {
         let admin = try KafkaAdmin(configuration: try TestEnvironment.kafka(clientID: "test-admin"), logger: TestEnvironment.logger)
         try await admin.createTopics(names.map { KafkaTopicSpec(name: $0, partitions: partitions, configuration: configuration) })
-        do {
-            let result = try await body()
-            try? await admin.deleteTopics(names)
-            return result
-        } catch {
-            try? await admin.deleteTopics(names)
-            throw error
-        }
+        return try await body()
     }
 
     /// Reads records from the start of `topic` with a throwaway group until `until` says enough.
