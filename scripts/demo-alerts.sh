@@ -32,6 +32,7 @@ say "demo webhook receiver on 127.0.0.1:$port (records in ${RECORD#"$ROOT/"})"
 stakeholder=$("$CLI" stakeholders add --name "Demo precinct (dispatch webhook)" --role law_enforcement \
     --webhook "http://127.0.0.1:$port/dispatch" --allow-http | sed -n 's/^stakeholder \([0-9a-f-]*\).*/\1/p')
 "$CLI" subscriptions add --stakeholder "$stakeholder" --min-severity 3 >/dev/null
+echo "$stakeholder" >"$RUN/demo-precinct.id"
 say "stakeholder $stakeholder subscribed to severity >= 3 incidents everywhere"
 
 # Twenty SFPD rows, replayed as reported now (new external ids, so each is a new incident).

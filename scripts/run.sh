@@ -58,7 +58,12 @@ if [ "$DEMO" != "0" ]; then
         say "feeding the demo dataset (scripts/demo-feed.sh; DEMO=0 skips this)"
         bash "$ROOT/scripts/demo-feed.sh" || say "WARNING: scripts/demo-feed.sh failed (exit $?); the services keep running"
         say "showing the alert fan-out (scripts/demo-alerts.sh)"
-        bash "$ROOT/scripts/demo-alerts.sh" || say "WARNING: scripts/demo-alerts.sh failed (exit $?); the services keep running"
+        if bash "$ROOT/scripts/demo-alerts.sh"; then
+            say "showing the meeting scheduler (scripts/demo-meetings.sh)"
+            bash "$ROOT/scripts/demo-meetings.sh" || say "WARNING: scripts/demo-meetings.sh failed (exit $?); the services keep running"
+        else
+            say "WARNING: scripts/demo-alerts.sh failed (exit $?); the services keep running"
+        fi
     else
         say "no demo feed yet (scripts/demo-feed.sh missing): nothing fed"
     fi
