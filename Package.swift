@@ -23,7 +23,7 @@ let package = Package(
         .executable(name: "incident-ingestion", targets: ["IncidentIngestionMain"]),
         .executable(name: "alert-fanout", targets: ["AlertFanoutMain"]),
         .executable(name: "meeting-scheduler", targets: ["MeetingScheduler"]),
-        .executable(name: "metrics-aggregator", targets: ["MetricsAggregator"]),
+        .executable(name: "metrics-aggregator", targets: ["MetricsAggregatorMain"]),
         .executable(name: "coalition", targets: ["CoalitionCLI"]),
     ],
     dependencies: [
@@ -128,9 +128,17 @@ let package = Package(
         .executableTarget(
             name: "MeetingScheduler", dependencies: ["ServiceKit"],
             path: "Services/MeetingScheduler", swiftSettings: swiftSettings),
+        // The aggregator is a library too: `coalition metrics rebuild` recomputes windows with
+        // the same window and aggregation code the service runs.
+        .target(
+            name: "MetricsAggregator",
+            dependencies: ["ServiceKit", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            path: "Services/MetricsAggregator",
+            exclude: ["Main"],
+            swiftSettings: swiftSettings),
         .executableTarget(
-            name: "MetricsAggregator", dependencies: ["ServiceKit"],
-            path: "Services/MetricsAggregator", swiftSettings: swiftSettings),
+            name: "MetricsAggregatorMain", dependencies: ["MetricsAggregator"],
+            path: "Services/MetricsAggregator/Main", swiftSettings: swiftSettings),
         .executableTarget(
             name: "CoalitionCLI",
             dependencies: [
@@ -170,6 +178,9 @@ let package = Package(
         .testTarget(
             name: "AlertFanoutTests", dependencies: ["AlertFanout", "TestSupport"],
             path: "Tests/AlertFanoutTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MetricsAggregatorTests", dependencies: ["MetricsAggregator", "IncidentIngestion", "TestSupport"],
+            path: "Tests/MetricsAggregatorTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "PlatformTests", dependencies: ["TestSupport"],
             path: "Tests/PlatformTests", swiftSettings: swiftSettings),

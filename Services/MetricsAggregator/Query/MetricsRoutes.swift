@@ -1,0 +1,115 @@
+import Contracts
+import Foundation
+import Hummingbird
+import Postgres
+import ServiceKit
+
+/// The query API (docs/openapi/metrics-aggregator.yaml). Reading needs no credential: without
+/// the operator token the answer is the public scope (SPEC §6), where a count below `k` is
+/// withheld (`count: null, suppressed: true`); with it, everything.
+public struct MetricsRoutes: Sendable {
+    public static let metrics: Set<String> = [IncidentCountStore.metric]
+    /// Most windows one query returns.
+    static let maximumWindows = 10_000
+
+    let postgres: PostgresClient
+    let operatorToken: String?
+    let suppression: SuppressionRule
+
+    public init(postgres: PostgresClient, operatorToken: String?, suppression: SuppressionRule) {
+        self.postgres = postgres
+        self.operatorToken = operatorToken
+        self.suppression = suppression
+    }
+
+    public func register(on router: Router<BasicRequestContext>) {
+        router.get("/v1/metrics/{name}") { request, context in
+            let name = context.parameters.get("name") ?? ""
+            guard Self.metrics.contains(name) else {
+                throw ProblemDetails(status: .notFound, detail: "Unknown metric \"\(name)\"; known: \(Self.metrics.sorted().joined(separator: ", ")).")
+            }
+            let query = try MetricQuery.parse(request.uri.queryParameters)
+            return try Self.json(try await series(name, query, operator: isOperator(request)))
+        }
+    }
+
+    /// Whether the request carries the operator token (else: public scope).
+    func isOperator(_ request: Request) -> Bool {
+        guard let token = operatorToken, !token.isEmpty, let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+            return false
+        }
+        return constantTimeEqual(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), token)
+    }
+
+    struct Series: Encodable {
+        var metric: String
+        var granularity: Granularity
+        var scope: String
+        var series: [Point]
+    }
+
+    struct Point: Encodable {
+        var windowStart: Date
+        var windowEnd: Date
+        var area: String
+        var category: String
+        var categoryGroup: String?
+        var count: Int64?
+        var suppressed: Bool?
+        var revision: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case windowStart, windowEnd, area, category, categoryGroup, count, suppressed, revision
+        }
+
+        // A withheld count is an explicit `null` next to `suppressed: true`, not a missing key.
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(windowStart, forKey: .windowStart)
+            try container.encode(windowEnd, forKey: .windowEnd)
+            try container.encode(area, forKey: .area)
+            try container.encode(category, forKey: .category)
+            try container.encodeIfPresent(categoryGroup, forKey: .categoryGroup)
+            if let count { try container.encode(count, forKey: .count) } else { try container.encodeNil(forKey: .count) }
+            try container.encodeIfPresent(suppressed, forKey: .suppressed)
+            try container.encode(revision, forKey: .revision)
+        }
+    }
+
+    func series(_ metric: String, _ query: MetricQuery, operator: Bool) async throws -> Series {
+        let dimensions = MetricDimensions(area: query.area ?? MetricDimensions.all, category: query.category ?? MetricDimensions.all, group: query.group)
+        let rows = try await postgres.query("""
+            SELECT window_start, window_end, count, revision FROM metric_windows
+            WHERE metric = \(metric) AND granularity = \(query.granularity.rawValue) AND dimension_key = \(dimensions.key)
+              AND window_start >= \(query.from) AND window_start < \(query.to)
+            ORDER BY window_start LIMIT \(Self.maximumWindows)
+            """)
+        var points: [Point] = []
+        points.reserveCapacity(rows.count)
+        for row in rows {
+            let (start, end, count, revision) = try row.decode((Date, Date, Int64, Int64).self)
+            // Public scope: no cell below k, whatever its category (this API has nothing finer
+            // than the area, so sensitive categories never show below area level).
+            let withheld = !`operator` && suppression.withholds(count: count, sensitive: true)
+            points.append(Point(
+                windowStart: start, windowEnd: end, area: dimensions.area, category: dimensions.category, categoryGroup: dimensions.group,
+                count: withheld ? nil : count, suppressed: withheld ? true : nil, revision: revision))
+        }
+        return Series(metric: metric, granularity: query.granularity, scope: `operator` ? "operator" : "public", series: points)
+    }
+
+    static func json(_ value: some Encodable) throws -> Response {
+        let data = try CoalitionJSON.encoder.encode(value)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Compares without stopping at the first difference, so timing does not reveal a prefix.
+func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    let (x, y) = (Array(a.utf8), Array(b.utf8))
+    var difference = UInt8(x.count == y.count ? 0 : 1)
+    for index in 0..<max(x.count, y.count) {
+        difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
+    }
+    return difference == 0
+}
