@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS metric_incident_state (
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS metric_incident_state_occurred ON metric_incident_state (occurred_at);
+CREATE INDEX IF NOT EXISTS metric_incident_state_closed ON metric_incident_state (area_id, category, occurred_at) WHERE closed_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS metric_incident_state_cell ON metric_incident_state (cell, occurred_at) WHERE cell IS NOT NULL;
 
 -- One row per (metric, granularity, window, dimensions): the value dashboards see on the
@@ -43,7 +44,8 @@ CREATE TABLE IF NOT EXISTS metric_windows (
     dimension_key  text        NOT NULL,
     window_end     timestamptz NOT NULL,
     dimensions     jsonb       NOT NULL,
-    count          bigint      NOT NULL DEFAULT 0,
+    count          bigint      NOT NULL DEFAULT 0,     -- incidents; closed incidents for response-times
+    "values"       jsonb       NOT NULL DEFAULT '{}'::jsonb,  -- the other values (p50_seconds, …)
     revision       bigint      NOT NULL DEFAULT 1,
     updated_at     timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (metric, granularity, window_start, dimension_key)

@@ -56,7 +56,51 @@ struct MetricsGroundTruthTests {
         Int(try await postgres.query(query).first!.decode(0, as: Int64.self))
     }
 
-    @Test("daily counts by area and category equal SQL over the incidents table; replay from offset 0 and over existing state are identical")
+    /// Linear interpolation between closest ranks (what `percentile_cont` defines).
+    static func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+        let position = fraction * Double(sorted.count - 1)
+        let lower = Int(position.rounded(.down)), upper = Int(position.rounded(.up))
+        return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
+    }
+
+    /// Daily response times by area and category, recomputed here from the incidents table
+    /// (reported, else occurred → closed; closed before reported left out), against the
+    /// aggregator's `response-times` rows.
+    static func compareResponseTimes(_ postgres: PostgresClient) async throws {
+        var durations: [String: [Double]] = [:]
+        for row in try await postgres.query("""
+            SELECT to_char(occurred_at AT TIME ZONE \(timezone), 'YYYY-MM-DD') || ' ' || area_id || ' ' || category,
+                   extract(epoch FROM closed_at - coalesce((document ->> 'reported_at')::timestamptz, occurred_at))::double precision
+            FROM incidents WHERE closed_at IS NOT NULL
+            """) {
+            let (key, seconds) = try row.decode((String, Double).self)
+            if seconds >= 0 { durations[key, default: []].append(seconds) }
+        }
+        #expect(durations.count > 100, "the datasets have closed incidents")
+        var actual: [String: (Int64, Double?, Double?, Double?)] = [:]
+        for row in try await postgres.query("""
+            SELECT to_char(window_start AT TIME ZONE \(timezone), 'YYYY-MM-DD') || ' ' || (dimensions ->> 'area') || ' ' || (dimensions ->> 'category'),
+                   count, ("values" ->> 'p50_seconds')::double precision, ("values" ->> 'p90_seconds')::double precision,
+                   ("values" ->> 'mean_seconds')::double precision
+            FROM metric_windows
+            WHERE metric = 'response-times' AND granularity = 'day' AND dimensions ->> 'area' <> '*' AND dimensions ->> 'category' <> '*' AND count > 0
+            """) {
+            let (key, n, p50, p90, mean) = try row.decode((String, Int64, Double?, Double?, Double?).self)
+            actual[key] = (n, p50, p90, mean)
+        }
+        #expect(Set(actual.keys) == Set(durations.keys))
+        func close(_ a: Double?, _ b: Double) -> Bool { a.map { abs($0 - b) <= 1e-6 * max(1, abs(b)) } ?? false }
+        for (key, values) in durations {
+            let sorted = values.sorted()
+            guard let (n, p50, p90, mean) = actual[key] else { continue }
+            #expect(n == Int64(sorted.count), "\(key)")
+            #expect(close(p50, percentile(sorted, 0.5)), "\(key) p50")
+            #expect(close(p90, percentile(sorted, 0.9)), "\(key) p90")
+            #expect(close(mean, sorted.reduce(0, +) / Double(sorted.count)), "\(key) mean")
+        }
+    }
+
+    @Test("daily counts by area and category, and response times, equal an independent computation over the incidents table; replay from offset 0 and over existing state are identical")
     func groundTruth() async throws {
         try await withTemporaryDatabase { databaseURL in
             let prefix = TestEnvironment.uniqueName("metricstruth") + "."
@@ -90,7 +134,8 @@ struct MetricsGroundTruthTests {
                 let actual = try await MetricsFixtures.dailyCounts(postgres, timezone: Self.timezone)
                 #expect(actual.count == expected.count)
                 #expect(actual == expected)
-                let totals = try await Self.count(postgres, "SELECT coalesce(sum(count), 0)::bigint FROM metric_windows WHERE granularity = 'month' AND dimension_key = '*/*'")
+                try await Self.compareResponseTimes(postgres)
+                let totals = try await Self.count(postgres, "SELECT coalesce(sum(count), 0)::bigint FROM metric_windows WHERE metric = 'incidents' AND granularity = 'month' AND dimension_key = '*/*'")
                 #expect(totals == incidents)
                 #expect(try await service.stop() == 0)
                 let original = try await MetricsFixtures.snapshot(postgres)

@@ -18,11 +18,16 @@ public final class IncidentCountStore: Sendable {
     let calendar: WindowCalendar
     let grace: Duration
     let suppression: SuppressionRule
+    let hotspots: HotspotTracker
     let logger: Logger
     /// The bounded window cache and the event-time watermark (latest `occurred_at` seen).
     private let state: NIOLockedValueBox<(cache: WindowCache, watermark: Date?)>
 
-    public init(postgres: PostgresClient, consumer: String, calendar: WindowCalendar, grace: Duration, suppression: SuppressionRule, logger: Logger) {
+    public init(
+        postgres: PostgresClient, consumer: String, calendar: WindowCalendar, grace: Duration, suppression: SuppressionRule,
+        hotspotRule: HotspotRule = HotspotRule(), logger: Logger
+    ) {
+        self.hotspots = HotspotTracker(rule: hotspotRule)
         self.postgres = postgres
         self.consumer = consumer
         self.calendar = calendar
@@ -43,6 +48,7 @@ public final class IncidentCountStore: Sendable {
         public var skippedAsApplied = 0
         public var changedIncidents = 0
         public var changedWindows = 0
+        public var hotspotEpisodes = 0
         public var invalid: [(message: KafkaMessage, code: String, reason: String)] = []
     }
 
@@ -114,7 +120,16 @@ public final class IncidentCountStore: Sendable {
                 outcome.changedIncidents = counter.changed.count
                 try await Self.save(Array(counter.changed.values), in: connection)
                 let currentWatermark = try await self.watermark(at: watermark, in: connection)
-                outcome.changedWindows = try await writeWindows(counter.netDeltas, watermark: currentWatermark, now: now, in: connection)
+                let counts = try await writeCounts(counter.netDeltas, in: connection)
+                try await publish(counts, metric: Self.metric, topic: .metricsIncidents, watermark: currentWatermark, now: now, in: connection)
+                let responseTimes = try await ResponseTimes.recompute(counter.responseTimeKeys, in: connection)
+                try await publish(responseTimes, metric: ResponseTimes.metric, topic: .metricsResponseTimes, watermark: currentWatermark, now: now, in: connection)
+                outcome.changedWindows = counts.count + responseTimes.count
+                // Hotspots are judged at the event-time watermark (never more than a day
+                // ahead of the clock, so one mistyped year cannot end every episode).
+                if let reference = currentWatermark.map({ min($0, now.addingTimeInterval(86_400)) }) {
+                    outcome.hotspotEpisodes = try await hotspots.evaluate(cells: counter.cells, at: reference, now: now, in: connection).count
+                }
             }
             try await connection.execute("""
                 INSERT INTO metric_consumer_offsets (consumer, topic, partition, next_offset)
@@ -171,13 +186,25 @@ public final class IncidentCountStore: Sendable {
             """)
     }
 
-    /// Adds the deltas to their rows and queues one metric event per changed row.
-    private func writeWindows(_ deltas: [(key: WindowKey, delta: Int64)], watermark: Date?, now: Date, in connection: PostgresConnection) async throws -> Int {
-        guard !deltas.isEmpty else { return 0 }
+    /// One changed aggregate row, ready to publish.
+    struct ChangedRow {
+        var key: WindowKey
+        var count: Int64
+        var values: [String: Double?]
+        var revision: Int64
+    }
+
+    static func lookupKey(_ granularity: String, _ dimensionKey: String, _ epoch: Int64) -> String {
+        granularity + "|" + dimensionKey + "|" + String(epoch)
+    }
+
+    /// Adds the deltas to their rows; returns the rows as they are now.
+    private func writeCounts(_ deltas: [(key: WindowKey, delta: Int64)], in connection: PostgresConnection) async throws -> [ChangedRow] {
+        guard !deltas.isEmpty else { return [] }
         var byKey: [String: WindowKey] = [:]
         var granularities: [String] = [], starts: [Date] = [], ends: [Date] = [], dimensionKeys: [String] = [], dimensions: [String] = [], counts: [Int64] = []
         for (key, delta) in deltas {
-            byKey[key.granularity.rawValue + "|" + key.dimensions.key + "|" + String(Int64(key.start.timeIntervalSince1970))] = key
+            byKey[Self.lookupKey(key.granularity.rawValue, key.dimensions.key, Int64(key.start.timeIntervalSince1970))] = key
             granularities.append(key.granularity.rawValue)
             starts.append(key.start)
             ends.append(key.end)
@@ -194,30 +221,38 @@ public final class IncidentCountStore: Sendable {
             DO UPDATE SET count = metric_windows.count + EXCLUDED.count, revision = metric_windows.revision + 1, updated_at = now()
             RETURNING granularity, extract(epoch FROM window_start)::bigint, dimension_key, count, revision
             """)
+        return try rows.compactMap { row in
+            let (granularity, epoch, dimensionKey, count, revision) = try row.decode((String, Int64, String, Int64, Int64).self)
+            guard let key = byKey[Self.lookupKey(granularity, dimensionKey, epoch)] else { return nil }
+            return ChangedRow(key: key, count: count, values: ["count": Double(count)], revision: revision)
+        }
+    }
+
+    /// Queues one `coalition.metric.v1` event per changed row (outbox) and records it for the
+    /// live stream. Public outputs withhold a sensitive category's count below `k`.
+    func publish(_ rows: [ChangedRow], metric: String, topic: Topic, watermark: Date?, now: Date, in connection: PostgresConnection) async throws {
+        guard !rows.isEmpty else { return }
         var events: [OutboxEvent] = []
         var updateKeys: [String] = [], updatePayloads: [String] = []
         events.reserveCapacity(rows.count)
         let graceSeconds = Double(grace.components.seconds)
         for row in rows {
-            let (granularity, epoch, dimensionKey, count, revision) = try row.decode((String, Int64, String, Int64, Int64).self)
-            guard let key = byKey[granularity + "|" + dimensionKey + "|" + String(epoch)] else { continue }
-            let withheld = suppression.withholds(count: count, sensitive: SuppressionRule.isSensitive(key.dimensions))
+            let withheld = suppression.withholds(count: row.count, sensitive: SuppressionRule.isSensitive(row.key.dimensions))
             let message = MetricMessage(
-                metric: Self.metric, granularity: key.granularity, windowStart: key.start, windowEnd: key.end,
-                dimensions: key.dimensions.object, values: ["count": withheld ? nil : Double(count)], revision: revision,
-                final: watermark.map { key.end.addingTimeInterval(graceSeconds) <= $0 } ?? false,
+                metric: metric, granularity: row.key.granularity, windowStart: row.key.start, windowEnd: row.key.end,
+                dimensions: row.key.dimensions.object, values: withheld ? row.values.mapValues { _ in nil } : row.values, revision: row.revision,
+                final: watermark.map { row.key.end.addingTimeInterval(graceSeconds) <= $0 } ?? false,
                 suppressed: withheld ? true : nil, computedAt: now)
-            let event = try message.outboxEvent(topic: .metricsIncidents, key: key.messageKey)
+            let event = try message.outboxEvent(topic: topic, key: row.key.messageKey)
             events.append(event)
-            updateKeys.append(key.messageKey)
+            updateKeys.append(row.key.messageKey)
             updatePayloads.append(String(decoding: event.event.data, as: UTF8.self))
         }
         try await Outbox.enqueue(events, in: connection)
         try await connection.execute("""
             INSERT INTO metric_updates (metric, message_key, payload)
-            SELECT \(Self.metric), u.k, u.p::jsonb FROM unnest(\(updateKeys)::text[], \(updatePayloads)::text[]) WITH ORDINALITY AS u(k, p, n) ORDER BY u.n
+            SELECT \(metric), u.k, u.p::jsonb FROM unnest(\(updateKeys)::text[], \(updatePayloads)::text[]) WITH ORDINALITY AS u(k, p, n) ORDER BY u.n
             """)
-        return rows.count
     }
 
     static func json(_ object: [String: String]) -> String {

@@ -20,6 +20,10 @@ public struct WindowKey: Hashable, Sendable {
 /// change nothing, which makes applying the same stream twice a no-op.
 struct IncidentCounter {
     private(set) var deltas: [WindowKey: Int64] = [:]
+    /// Response-time rows a closed incident entered or left: recomputed from the state table.
+    private(set) var responseTimeKeys: Set<WindowKey> = []
+    /// Hotspot cells an incident entered or left.
+    private(set) var cells: Set<String> = []
     /// The state after everything applied so far, for the incidents touched.
     private(set) var changed: [UUID: CountedIncident] = [:]
     private var cache: WindowCache
@@ -50,9 +54,13 @@ struct IncidentCounter {
     private mutating func add(_ incident: CountedIncident, _ delta: Int64) {
         let windows = cache.windows(containing: incident.occurredAt)
         let dimensions = MetricDimensions.of(incident)
+        let closed = incident.closedAt != nil
+        if let cell = incident.cell { cells.insert(cell) }
         for (granularity, window) in zip(Granularity.allCases, windows) {
             for dimension in dimensions {
-                deltas[WindowKey(granularity: granularity, start: window.start, end: window.end, dimensions: dimension), default: 0] += delta
+                let key = WindowKey(granularity: granularity, start: window.start, end: window.end, dimensions: dimension)
+                deltas[key, default: 0] += delta
+                if closed && dimension.group == nil { responseTimeKeys.insert(key) }
             }
         }
     }

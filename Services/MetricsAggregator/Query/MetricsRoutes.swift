@@ -8,7 +8,7 @@ import ServiceKit
 /// the operator token the answer is the public scope (SPEC §6), where a count below `k` is
 /// withheld (`count: null, suppressed: true`); with it, everything.
 public struct MetricsRoutes: Sendable {
-    public static let metrics: Set<String> = [IncidentCountStore.metric]
+    public static let metrics: Set<String> = [IncidentCountStore.metric, ResponseTimes.metric]
     /// Most windows one query returns.
     static let maximumWindows = 10_000
 
@@ -55,11 +55,20 @@ public struct MetricsRoutes: Sendable {
         var category: String
         var categoryGroup: String?
         var count: Int64?
+        /// The metric's other values (`p50_seconds`, …); null with the count when withheld.
+        var values: [String: Double?]
         var suppressed: Bool?
         var revision: Int64
 
         enum CodingKeys: String, CodingKey {
             case windowStart, windowEnd, area, category, categoryGroup, count, suppressed, revision
+        }
+
+        struct ValueKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
         }
 
         // A withheld count is an explicit `null` next to `suppressed: true`, not a missing key.
@@ -73,13 +82,17 @@ public struct MetricsRoutes: Sendable {
             if let count { try container.encode(count, forKey: .count) } else { try container.encodeNil(forKey: .count) }
             try container.encodeIfPresent(suppressed, forKey: .suppressed)
             try container.encode(revision, forKey: .revision)
+            var others = encoder.container(keyedBy: ValueKey.self)
+            for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+                if let value { try others.encode(value, forKey: ValueKey(stringValue: name)) } else { try others.encodeNil(forKey: ValueKey(stringValue: name)) }
+            }
         }
     }
 
     func series(_ metric: String, _ query: MetricQuery, operator: Bool) async throws -> Series {
         let dimensions = MetricDimensions(area: query.area ?? MetricDimensions.all, category: query.category ?? MetricDimensions.all, group: query.group)
         let rows = try await postgres.query("""
-            SELECT window_start, window_end, count, revision FROM metric_windows
+            SELECT window_start, window_end, count, "values"::text, revision FROM metric_windows
             WHERE metric = \(metric) AND granularity = \(query.granularity.rawValue) AND dimension_key = \(dimensions.key)
               AND window_start >= \(query.from) AND window_start < \(query.to)
             ORDER BY window_start LIMIT \(Self.maximumWindows)
@@ -87,13 +100,15 @@ public struct MetricsRoutes: Sendable {
         var points: [Point] = []
         points.reserveCapacity(rows.count)
         for row in rows {
-            let (start, end, count, revision) = try row.decode((Date, Date, Int64, Int64).self)
+            let (start, end, count, valuesJSON, revision) = try row.decode((Date, Date, Int64, String, Int64).self)
+            let stored = (try? JSONSerialization.jsonObject(with: Data(valuesJSON.utf8))) as? [String: Any] ?? [:]
             // Public scope: no cell below k, whatever its category (this API has nothing finer
             // than the area, so sensitive categories never show below area level).
             let withheld = !`operator` && suppression.withholds(count: count, sensitive: true)
             points.append(Point(
                 windowStart: start, windowEnd: end, area: dimensions.area, category: dimensions.category, categoryGroup: dimensions.group,
-                count: withheld ? nil : count, suppressed: withheld ? true : nil, revision: revision))
+                count: withheld ? nil : count,
+                values: stored.mapValues { withheld ? nil : ($0 as? NSNumber)?.doubleValue }, suppressed: withheld ? true : nil, revision: revision))
         }
         return Series(metric: metric, granularity: query.granularity, scope: `operator` ? "operator" : "public", series: points)
     }
