@@ -142,7 +142,7 @@ let package = Package(
         .executableTarget(
             name: "CoalitionCLI",
             dependencies: [
-                "ServiceKit", "IncidentIngestion", "AlertFanout",
+                "ServiceKit", "IncidentIngestion", "AlertFanout", "MetricsAggregator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/CoalitionCLI", swiftSettings: swiftSettings),

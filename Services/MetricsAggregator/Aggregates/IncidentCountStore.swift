@@ -146,6 +146,47 @@ public final class IncidentCountStore: Sendable {
         return result.0
     }
 
+    /// What `rebuild` did.
+    public struct RebuildSummary: Sendable {
+        public var incidents = 0
+        public var changedWindows = 0
+    }
+
+    /// Recounts the incidents that occurred in [from, to) from the `incidents` table (their
+    /// latest revision as stored there, under the current category mapping), in one
+    /// transaction: each incident's old contribution is taken away and its current one added,
+    /// and every window that changes is re-emitted. Incidents that moved out of the range
+    /// are recounted too. Incidents deleted from `incidents` are left as they are.
+    public func rebuild(from: Date, to: Date, now: Date = Date()) async throws -> RebuildSummary {
+        let cache = state.withLockedValue { $0.cache }
+        return try await postgres.withTransaction { connection in
+            var summary = RebuildSummary()
+            var current: [UUID: CountedIncident] = [:]
+            for row in try await connection.query("""
+                SELECT document::text FROM incidents
+                WHERE (occurred_at >= \(from) AND occurred_at < \(to))
+                   OR id IN (SELECT incident_id FROM metric_incident_state WHERE occurred_at >= \(from) AND occurred_at < \(to))
+                """) {
+                let incident = try CoalitionJSON.decoder.decode(CanonicalIncident.self, from: Data(try row.decode(0, as: String.self).utf8))
+                current[incident.id] = CountedIncident(incident)
+            }
+            let previous = try await Self.load(Array(current.keys), in: connection)
+            var counter = IncidentCounter(cache: cache)
+            for (id, incident) in current.sorted(by: { $0.key.uuidString < $1.key.uuidString }) where previous[id] != incident {
+                counter.replace(previous[id], with: incident)
+            }
+            summary.incidents = current.count
+            try await Self.save(Array(counter.changed.values), in: connection)
+            let watermark = try await self.watermark(at: nil, in: connection)
+            let counts = try await writeCounts(counter.netDeltas, in: connection)
+            try await publish(counts, metric: Self.metric, topic: .metricsIncidents, watermark: watermark, now: now, in: connection)
+            let responseTimes = try await ResponseTimes.recompute(counter.responseTimeKeys, in: connection)
+            try await publish(responseTimes, metric: ResponseTimes.metric, topic: .metricsResponseTimes, watermark: watermark, now: now, in: connection)
+            summary.changedWindows = counts.count + responseTimes.count
+            return summary
+        }
+    }
+
     /// The latest `occurred_at` counted so far, including `batchLatest`.
     private func watermark(at batchLatest: Date?, in connection: PostgresConnection) async throws -> Date? {
         if let known = state.withLockedValue({ $0.watermark }) {

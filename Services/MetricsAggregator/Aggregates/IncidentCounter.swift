@@ -44,6 +44,16 @@ struct IncidentCounter {
         return true
     }
 
+    /// Replaces what the counts reflect for one incident, whatever the revisions say: a
+    /// rebuild after a category mapping changed recounts incidents without a new revision.
+    mutating func replace(_ previous: CountedIncident?, with current: CountedIncident?) {
+        if let previous { add(previous, -1) }
+        if let current {
+            add(current, +1)
+            changed[current.id] = current
+        }
+    }
+
     /// The nonzero changes (a revision that moved nothing cancels out).
     var netDeltas: [(key: WindowKey, delta: Int64)] {
         deltas.filter { $0.value != 0 }.map { ($0.key, $0.value) }.sorted { $0.key.messageKey < $1.key.messageKey }

@@ -31,6 +31,51 @@ public struct MetricsRoutes: Sendable {
             let query = try MetricQuery.parse(request.uri.queryParameters)
             return try Self.json(try await series(name, query, operator: isOperator(request)))
         }
+        router.get("/v1/hotspots") { request, _ in try Self.json(try await hotspots(request)) }
+    }
+
+    struct HotspotList: Encodable {
+        var scope: String
+        var hotspots: [Hotspot]
+    }
+
+    struct Hotspot: Encodable {
+        var episodeId: UUID
+        /// Operator scope only: a cell is finer than an area (SPEC §6).
+        var cell: String?
+        var area: String
+        var phase: String
+        var count7d: Int
+        var baseline28d: Double
+        var pValue: Double
+        var startedAt: Date
+        var updatedAt: Date?
+        var endedAt: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case episodeId, cell, area, phase, count7d = "count_7d", baseline28d = "baseline_28d", pValue, startedAt, updatedAt, endedAt
+        }
+    }
+
+    /// Open episodes, or all with `?state=all` (newest first).
+    func hotspots(_ request: Request) async throws -> HotspotList {
+        let state = request.uri.queryParameters.get("state").map { String($0) } ?? "open"
+        guard state == "open" || state == "all" else {
+            throw ProblemDetails(status: .badRequest, title: "Invalid hotspot query", errors: [.init(field: "state", code: "invalid", message: "expected open or all")])
+        }
+        let operatorScope = isOperator(request)
+        let rows = try await postgres.query("""
+            SELECT episode_id, cell, area_id, phase, count_7d, baseline_28d, p_value, started_at, updated_at, ended_at
+            FROM metric_hotspot_episodes WHERE \(state == "all") OR ended_at IS NULL ORDER BY started_at DESC, cell LIMIT 1000
+            """)
+        let hotspots = try rows.map { row in
+            let (id, cell, area, phase, count, baseline, pValue, started, updated, ended) =
+                try row.decode((UUID, String, String, String, Int, Double, Double, Date, Date?, Date?).self)
+            return Hotspot(
+                episodeId: id, cell: operatorScope ? cell : nil, area: area, phase: phase, count7d: count, baseline28d: baseline, pValue: pValue,
+                startedAt: started, updatedAt: updated, endedAt: ended)
+        }
+        return HotspotList(scope: operatorScope ? "operator" : "public", hotspots: hotspots)
     }
 
     /// Whether the request carries the operator token (else: public scope).
