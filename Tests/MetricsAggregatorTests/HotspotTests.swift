@@ -66,13 +66,7 @@ struct HotspotBackgroundTests {
         try await withTemporaryDatabase { databaseURL in
             let postgres = try MetricsFixtures.connect(databaseURL)
             defer { postgres.shutdown() }
-            try await Migrator.migrate(postgres, logger: TestEnvironment.logger)
-            let registry = SourceRegistry(postgres: postgres)
-            _ = try await registry.add(id: "nyc-311", name: "nyc-311", timezone: "America/New_York")
-            try await registry.setCategories(source: "nyc-311", labels: try #require(ShippedCategories.labels(for: "nyc-311")))
-            let importer = CSVImporter(store: IncidentStore(postgres: postgres, logger: TestEnvironment.logger))
-            _ = try await importer.run(
-                file: MetricsGroundTruthTests.dataDirectory.appendingPathComponent("nyc_311_animal_complaints_2025-03.csv"), mapping: "nyc-311")
+            try await MetricsFixtures.importNYC(postgres)
             // The real incidents (locations, areas, categories) spread evenly over 42 days:
             // a stationary background. The month as recorded is not one: its occurrence
             // times bunch in March (complaints created that month) and it holds genuine

@@ -4,6 +4,7 @@ import Kafka
 import Postgres
 import ServiceKit
 import TestSupport
+@testable import IncidentIngestion
 
 /// Shared pieces of the aggregator's integration tests: its topics under a test prefix,
 /// starting the real executable, publishing incident revisions, reading its state back.
@@ -44,6 +45,18 @@ enum MetricsFixtures {
             try await producer.sendAll(Array(records[chunk..<min(chunk + 5000, records.count)]))
         }
         await producer.shutdown()
+    }
+
+    /// Migrates `postgres` and imports the NYC 311 month through the ingestion library.
+    static func importNYC(_ postgres: PostgresClient) async throws {
+        try await Migrator.migrate(postgres, logger: TestEnvironment.logger)
+        let registry = SourceRegistry(postgres: postgres)
+        _ = try await registry.add(id: "nyc-311", name: "nyc-311", timezone: "America/New_York")
+        guard let labels = ShippedCategories.labels(for: "nyc-311") else { throw TestDatabaseError("no shipped nyc-311 categories") }
+        try await registry.setCategories(source: "nyc-311", labels: labels)
+        let importer = CSVImporter(store: IncidentStore(postgres: postgres, logger: TestEnvironment.logger))
+        _ = try await importer.run(
+            file: MetricsGroundTruthTests.dataDirectory.appendingPathComponent("nyc_311_animal_complaints_2025-03.csv"), mapping: "nyc-311")
     }
 
     static func connect(_ databaseURL: String) throws -> PostgresClient {
