@@ -150,7 +150,7 @@ let package = Package(
         // `make bench`: our Kafka and PostgreSQL layers against kcat and psql on the same data.
         .executableTarget(
             name: "PlatformBench",
-            dependencies: ["ServiceKit", "AlertFanout"],
+            dependencies: ["ServiceKit", "AlertFanout", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             path: "Benchmarks/PlatformBench", swiftSettings: swiftSettings),
 
         // Tests. TestSupport reads the infrastructure `make test` started (.run/env).
