@@ -40,6 +40,9 @@ struct IncidentCountServiceTests {
                 records += [once, once, once]
                 // Late: a 2018 record arriving after the 2025 ones.
                 records.append(try MetricsFixtures.record(MetricsFixtures.incident(category: .burglary, occurredAt: Self.day("2018-12-24")), topic: topic))
+                // Sensitive, and alone in its window (below k).
+                records.append(try MetricsFixtures.record(
+                    MetricsFixtures.incident(category: .domesticViolence, area: "harbor", occurredAt: Self.day("2025-03-15")), topic: topic))
                 // Unreadable: not JSON, and a CloudEvent of another type.
                 records.append(KafkaRecord(topic: topic, key: "garbage", value: "not json {", headers: []))
                 var wrongType = try MetricsFixtures.record(MetricsFixtures.incident(occurredAt: Self.day("2025-03-10")), topic: topic)
@@ -58,13 +61,14 @@ struct IncidentCountServiceTests {
                     "2025-03-12 harbor theft": 1,
                     "2025-03-10 downtown assault": 1,
                     "2018-12-24 downtown burglary": 1,
+                    "2025-03-15 harbor domestic_violence": 1,
                 ])
                 let snapshot = try await MetricsFixtures.snapshot(postgres)
                 #expect(snapshot["incidents day 2025-03-10T00:00:00 */*"] == 2)
                 #expect(snapshot["incidents day 2025-03-10T00:00:00 */*/property"] == 1)
                 #expect(snapshot["incidents day 2025-03-10T00:00:00 */*/person"] == 1)
-                #expect(snapshot["incidents week 2025-03-10T00:00:00 */*"] == 3)
-                #expect(snapshot["incidents month 2025-03-01T00:00:00 */*"] == 3)
+                #expect(snapshot["incidents week 2025-03-10T00:00:00 */*"] == 4)
+                #expect(snapshot["incidents month 2025-03-01T00:00:00 */*"] == 4)
                 #expect(snapshot["incidents month 2018-12-01T00:00:00 */*"] == 1)
                 #expect(snapshot["incidents hour 2025-03-10T03:00:00 downtown/assault"] == 1)
 
@@ -80,9 +84,11 @@ struct IncidentCountServiceTests {
                 // same key with count 0 and a higher revision.
                 let theftKey = "day/2025-03-10T00:00:00Z/downtown/theft"
                 let vandalismKey = "day/2025-03-10T00:00:00Z/downtown/vandalism"
+                let sensitiveKey = "day/2025-03-15T00:00:00Z/harbor/domestic_violence"
                 let metrics = try await TopicFixture.readAll(topic: prefix + "metrics.incidents") { messages in
                     let keys = Set(messages.compactMap(\.keyString))
                     return keys.contains(theftKey) && keys.contains(vandalismKey) && keys.contains("month/2018-12-01T00:00:00Z/*/*")
+                        && keys.contains(sensitiveKey) && keys.contains("day/2025-03-15T00:00:00Z/harbor/*")
                 }
                 struct Metric: Decodable { var revision: Int64; var values: [String: Double?]; var windowEnd: Date; var dimensions: [String: String] }
                 let latest = Dictionary(metrics.map { ($0.keyString ?? "", $0) }, uniquingKeysWith: { $1 })
@@ -90,6 +96,14 @@ struct IncidentCountServiceTests {
                 #expect(theft.values["count"] == .some(0))
                 #expect(theft.revision >= 2)
                 #expect(theft.dimensions == ["area": "downtown", "category": "theft"])
+                // Privacy on the topic: a sensitive category below k carries no count.
+                let sensitiveRecord = try #require(latest[sensitiveKey])
+                let sensitive = try #require(try JSONSerialization.jsonObject(with: Data(sensitiveRecord.value)) as? [String: Any])
+                #expect((sensitive["values"] as? [String: Any])?["count"] is NSNull)
+                #expect(sensitive["suppressed"] as? Bool == true)
+                let harborRecord = try #require(latest["day/2025-03-15T00:00:00Z/harbor/*"])
+                let harborTotal = try #require(try JSONSerialization.jsonObject(with: Data(harborRecord.value)) as? [String: Any])
+                #expect((harborTotal["values"] as? [String: Any])?["count"] as? Int == 1, "area totals are not a sensitive category")
                 let vandalism = try #require(latest[vandalismKey])
                 #expect(vandalism.header("ce_type")?.stringValue == EventType.metric)
                 #expect(vandalism.header("ce_subject")?.stringValue == vandalismKey)
@@ -108,7 +122,7 @@ struct IncidentCountServiceTests {
                 #expect(publicSeries?.first?["suppressed"] as? Bool == true)
                 let total = try await HTTPProbe.exchange("GET", service.baseURL + "/v1/metrics/incidents?granularity=month&from=2025-03-01T00:00:00Z&to=2025-04-01T00:00:00Z")
                 let totalSeries = try #require(try JSONSerialization.jsonObject(with: Data(total.body.utf8)) as? [String: Any])["series"] as? [[String: Any]]
-                #expect(totalSeries?.first?["count"] as? Int == 3, "3 ≥ k: shown publicly")
+                #expect(totalSeries?.first?["count"] as? Int == 4, "4 ≥ k: shown publicly")
 
                 let bad = try await HTTPProbe.exchange("GET", service.baseURL + "/v1/metrics/incidents?granularity=fortnight&from=yesterday")
                 #expect(bad.status == 400)
@@ -116,6 +130,24 @@ struct IncidentCountServiceTests {
                 let problem = try #require(try JSONSerialization.jsonObject(with: Data(bad.body.utf8)) as? [String: Any])
                 #expect(Set((problem["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String }) == ["granularity", "from"])
                 #expect(try await HTTPProbe.get(service.baseURL + "/v1/metrics/nonsense").0 == 404)
+
+                // The live stream, resumed after its third event: the rest of the updates in
+                // order, ids ascending, each a metric payload.
+                let stored = try await postgres.query("SELECT id FROM metric_updates ORDER BY id").map { try $0.decode(0, as: Int64.self) }
+                #expect(stored.count > 10)
+                let resumeAfter = stored[2]
+                let curl = try ChildProcess(
+                    URL(fileURLWithPath: "/usr/bin/curl"),
+                    arguments: ["-sN", "--max-time", "3", "-H", "Last-Event-ID: \(resumeAfter)", "-H", "Authorization: Bearer \(MetricsFixtures.operatorToken)",
+                                service.baseURL + "/v1/stream"])
+                _ = try await curl.waitForExit(timeout: .seconds(30))
+                let ids = curl.lines.filter { $0.hasPrefix("id: ") }.compactMap { Int64($0.dropFirst(4)) }
+                #expect(ids == Array(stored.dropFirst(3)), "every update after the given id, in order")
+                let data = curl.lines.filter { $0.hasPrefix("data: ") }
+                #expect(data.count == ids.count)
+                #expect(data.allSatisfy { $0.contains("\"metric\":") && $0.contains("\"revision\":") })
+                let badResume = try await HTTPProbe.exchange("GET", service.baseURL + "/v1/stream?last_event_id=yesterday")
+                #expect(badResume.status == 400)
                 #expect(try await service.stop() == 0)
             }
         }

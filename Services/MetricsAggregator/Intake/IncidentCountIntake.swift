@@ -51,10 +51,19 @@ public struct IncidentCountIntake: Service {
             logger: logger)
     }
 
+    /// How long the live stream's history (`metric_updates`) is kept for resuming clients.
+    static let streamRetention = 7 * 86_400
+
     public func run() async throws {
+        var lastPrune = ContinuousClock.now
         for try await batch in consumer.batches.cancelOnGracefulShutdown() {
+            if ContinuousClock.now - lastPrune > .seconds(600) {
+                lastPrune = .now
+                _ = try? await store.postgres.execute(
+                    "DELETE FROM metric_updates WHERE created_at < now() - make_interval(secs => \(Self.streamRetention))")
+            }
             let decoded = batch.map { message in (message: message, input: Self.decode(message)) }
-            try await retryingWhileDatabaseUnavailable(logger: logger, what: "the incident batch") {
+            _ = try await retryingWhileDatabaseUnavailable(logger: logger, what: "the incident batch") {
                 try await store.apply(decoded) { invalid in
                     for (message, code, reason) in invalid {
                         logger.warning(

@@ -32,6 +32,9 @@ public struct MetricsRoutes: Sendable {
             return try Self.json(try await series(name, query, operator: isOperator(request)))
         }
         router.get("/v1/hotspots") { request, _ in try Self.json(try await hotspots(request)) }
+        router.get("/v1/stream") { request, _ in
+            try await MetricStream(postgres: postgres, suppression: suppression).response(request, operatorScope: isOperator(request))
+        }
     }
 
     struct HotspotList: Encodable {
