@@ -32,7 +32,17 @@ CREATE TABLE IF NOT EXISTS metric_incident_state (
 );
 CREATE INDEX IF NOT EXISTS metric_incident_state_occurred ON metric_incident_state (occurred_at);
 CREATE INDEX IF NOT EXISTS metric_incident_state_closed ON metric_incident_state (area_id, category, occurred_at) WHERE closed_at IS NOT NULL;
-CREATE INDEX IF NOT EXISTS metric_incident_state_cell ON metric_incident_state (cell, occurred_at) WHERE cell IS NOT NULL;
+
+-- Incidents per hotspot cell, UTC day and area: what the hotspot rule reads (35 small rows
+-- per cell instead of every incident of five weeks), kept by the same deltas as the windows.
+CREATE TABLE IF NOT EXISTS metric_cell_days (
+    cell     text   NOT NULL,
+    day      bigint NOT NULL,                   -- days since 1970-01-01 (UTC)
+    area_id  text   NOT NULL,
+    count    int    NOT NULL,
+    PRIMARY KEY (cell, day, area_id)
+);
+CREATE INDEX IF NOT EXISTS metric_cell_days_day ON metric_cell_days (day);
 
 -- One row per (metric, granularity, window, dimensions): the value dashboards see on the
 -- compacted metric topics. `dimension_key` is the dimensions part of the Kafka key

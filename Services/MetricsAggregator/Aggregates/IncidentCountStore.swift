@@ -119,6 +119,7 @@ public final class IncidentCountStore: Sendable {
                 }
                 outcome.changedIncidents = counter.changed.count
                 try await Self.save(Array(counter.changed.values), in: connection)
+                try await Self.writeCellDays(counter.cellDays, in: connection)
                 let currentWatermark = try await self.watermark(at: watermark, in: connection)
                 let counts = try await writeCounts(counter.netDeltas, in: connection)
                 try await publish(counts, metric: Self.metric, topic: .metricsIncidents, watermark: currentWatermark, now: now, in: connection)
@@ -177,6 +178,7 @@ public final class IncidentCountStore: Sendable {
             }
             summary.incidents = current.count
             try await Self.save(Array(counter.changed.values), in: connection)
+            try await Self.writeCellDays(counter.cellDays, in: connection)
             let watermark = try await self.watermark(at: nil, in: connection)
             let counts = try await writeCounts(counter.netDeltas, in: connection)
             try await publish(counts, metric: Self.metric, topic: .metricsIncidents, watermark: watermark, now: now, in: connection)
@@ -224,6 +226,17 @@ public final class IncidentCountStore: Sendable {
                 revision = EXCLUDED.revision, occurred_at = EXCLUDED.occurred_at, reported_at = EXCLUDED.reported_at,
                 closed_at = EXCLUDED.closed_at, area_id = EXCLUDED.area_id, category = EXCLUDED.category,
                 category_group = EXCLUDED.category_group, cell = EXCLUDED.cell, sensitive = EXCLUDED.sensitive, updated_at = now()
+            """)
+    }
+
+    static func writeCellDays(_ deltas: [IncidentCounter.CellDay: Int], in connection: PostgresConnection) async throws {
+        let changes = deltas.filter { $0.value != 0 }.sorted { ($0.key.cell, $0.key.day, $0.key.area) < ($1.key.cell, $1.key.day, $1.key.area) }
+        guard !changes.isEmpty else { return }
+        try await connection.execute("""
+            INSERT INTO metric_cell_days (cell, day, area_id, count)
+            SELECT * FROM unnest(\(changes.map(\.key.cell))::text[], \(changes.map(\.key.day))::bigint[], \(changes.map(\.key.area))::text[],
+                                 \(changes.map(\.value))::int[])
+            ON CONFLICT (cell, day, area_id) DO UPDATE SET count = metric_cell_days.count + EXCLUDED.count
             """)
     }
 

@@ -4,7 +4,9 @@ import Postgres
 import ServiceKit
 
 /// Hotspot episodes on `metrics.hotspots`: re-evaluates, in the batch's transaction, every
-/// cell the batch touched and every cell with an open episode, at the event-time watermark.
+/// cell the batch touched and every cell with an open episode, at the event-time watermark,
+/// over whole UTC days (`metric_cell_days`): the watermark's day and the six before it,
+/// against the 28 days before those.
 /// A cell turning significant starts an episode (id derived from cell and start, so a
 /// replay produces the same id), a changed count updates it, losing significance ends it.
 struct HotspotTracker: Sendable {
@@ -30,27 +32,30 @@ struct HotspotTracker: Sendable {
         let cells = Array(touched.union(open.keys)).sorted()
         guard !cells.isEmpty else { return [] }
         let firstSeen = try await connection.query("SELECT min(occurred_at) FROM metric_incident_state").first?.decode(0, as: Date?.self) ?? nil
-        let recentStart = reference.addingTimeInterval(-rule.trailing)
-        let baselineStart = recentStart.addingTimeInterval(-rule.baseline)
+        // Whole UTC days: the 7 up to and including the watermark's, and the 28 before.
+        let today = Int64((reference.timeIntervalSince1970 / 86_400).rounded(.down))
+        let dayEnd = Date(timeIntervalSince1970: Double(today + 1) * 86_400)
+        let firstDay = firstSeen.map { Date(timeIntervalSince1970: ($0.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400) }
+        let recentFirst = today - 6, baselineFirst = today - 34
         var evaluated: [(cell: String, recent: Int, area: String, evaluation: HotspotRule.Evaluation?)] = []
         for row in try await connection.query("""
             SELECT c.cell,
-                   count(s.incident_id) FILTER (WHERE s.occurred_at > \(recentStart)),
-                   count(s.incident_id) FILTER (WHERE s.occurred_at <= \(recentStart)),
-                   coalesce(mode() WITHIN GROUP (ORDER BY s.area_id) FILTER (WHERE s.occurred_at > \(recentStart)), 'unassigned')
+                   coalesce(sum(d.count) FILTER (WHERE d.day >= \(recentFirst)), 0)::bigint,
+                   coalesce(sum(d.count) FILTER (WHERE d.day < \(recentFirst)), 0)::bigint,
+                   coalesce((SELECT a.area_id FROM metric_cell_days a WHERE a.cell = c.cell AND a.day BETWEEN \(recentFirst) AND \(today)
+                             GROUP BY a.area_id ORDER BY sum(a.count) DESC, a.area_id LIMIT 1), 'unassigned')
             FROM unnest(\(cells)::text[]) AS c(cell)
-            LEFT JOIN metric_incident_state s ON s.cell = c.cell AND s.occurred_at > \(baselineStart) AND s.occurred_at <= \(reference)
+            LEFT JOIN metric_cell_days d ON d.cell = c.cell AND d.day BETWEEN \(baselineFirst) AND \(today)
             GROUP BY c.cell ORDER BY c.cell
             """) {
-            let (cell, recent, earlier, area) = try row.decode((String, Int, Int, String).self)
-            evaluated.append((cell, recent, area, rule.evaluate(recent: recent, earlier: earlier, at: reference, firstSeen: firstSeen)))
+            let (cell, recent, earlier, area) = try row.decode((String, Int64, Int64, String).self)
+            evaluated.append((cell, Int(recent), area, rule.evaluate(recent: Int(recent), earlier: Int(earlier), at: dayEnd, firstSeen: firstDay)))
         }
         // The size of the tested family, needed only when some cell is a candidate at all.
         var activeCells = 1
         if rule.familyWise, evaluated.contains(where: { $0.evaluation?.significant == true }) {
             activeCells = try await connection.query("""
-                SELECT count(DISTINCT cell)::bigint FROM metric_incident_state
-                WHERE cell IS NOT NULL AND occurred_at > \(baselineStart) AND occurred_at <= \(reference)
+                SELECT count(DISTINCT cell)::bigint FROM metric_cell_days WHERE day BETWEEN \(baselineFirst) AND \(today) AND count > 0
                 """).first.map { Int(try $0.decode(0, as: Int64.self)) } ?? 1
         }
         var episodes: [HotspotEpisode] = []
