@@ -23,7 +23,7 @@ let package = Package(
         .executable(name: "incident-ingestion", targets: ["IncidentIngestionMain"]),
         .executable(name: "alert-fanout", targets: ["AlertFanoutMain"]),
         .executable(name: "meeting-scheduler", targets: ["MeetingSchedulerMain"]),
-        .executable(name: "metrics-aggregator", targets: ["MetricsAggregator"]),
+        .executable(name: "metrics-aggregator", targets: ["MetricsAggregatorMain"]),
         .executable(name: "coalition", targets: ["CoalitionCLI"]),
     ],
     dependencies: [
@@ -143,13 +143,21 @@ let package = Package(
         .executableTarget(
             name: "MeetingSchedulerMain", dependencies: ["MeetingScheduler"],
             path: "Services/MeetingScheduler/Main", swiftSettings: swiftSettings),
+        // The aggregator is a library too: `coalition metrics rebuild` recomputes windows with
+        // the same window and aggregation code the service runs.
+        .target(
+            name: "MetricsAggregator",
+            dependencies: ["ServiceKit", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            path: "Services/MetricsAggregator",
+            exclude: ["Main"],
+            swiftSettings: swiftSettings),
         .executableTarget(
-            name: "MetricsAggregator", dependencies: ["ServiceKit"],
-            path: "Services/MetricsAggregator", swiftSettings: swiftSettings),
+            name: "MetricsAggregatorMain", dependencies: ["MetricsAggregator"],
+            path: "Services/MetricsAggregator/Main", swiftSettings: swiftSettings),
         .executableTarget(
             name: "CoalitionCLI",
             dependencies: [
-                "ServiceKit", "IncidentIngestion", "AlertFanout", "MeetingScheduler",
+                "ServiceKit", "IncidentIngestion", "AlertFanout", "MeetingScheduler", "MetricsAggregator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/CoalitionCLI", swiftSettings: swiftSettings),
@@ -157,7 +165,7 @@ let package = Package(
         // `make bench`: our Kafka and PostgreSQL layers against kcat and psql on the same data.
         .executableTarget(
             name: "PlatformBench",
-            dependencies: ["ServiceKit", "AlertFanout", "MeetingScheduler"],
+            dependencies: ["ServiceKit", "AlertFanout", "MeetingScheduler", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             path: "Benchmarks/PlatformBench", swiftSettings: swiftSettings),
 
         // Tests. TestSupport reads the infrastructure `make test` started (.run/env).
@@ -188,6 +196,9 @@ let package = Package(
         .testTarget(
             name: "MeetingSchedulerTests", dependencies: ["MeetingScheduler", "TestSupport"],
             path: "Tests/MeetingSchedulerTests", swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MetricsAggregatorTests", dependencies: ["MetricsAggregator", "IncidentIngestion", "TestSupport"],
+            path: "Tests/MetricsAggregatorTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "PlatformTests", dependencies: ["TestSupport"],
             path: "Tests/PlatformTests", swiftSettings: swiftSettings),

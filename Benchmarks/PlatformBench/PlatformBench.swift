@@ -40,7 +40,7 @@ struct PlatformBench {
         say("Coalition platform benchmarks — \(recordCount) incident records (~\(averageSize) B each, from ../shared/data)")
         say("")
 
-        // BENCH_ONLY=ingestion|fanout|scheduler runs that part only (a quicker loop while tuning a service);
+        // BENCH_ONLY=ingestion|fanout|scheduler|metrics runs that part only (a quicker loop while tuning a service);
         // the ceilings then come from BENCH_KCAT_RATE / BENCH_COPY_RATE and the ratios say so.
         let only = environment["BENCH_ONLY"]
         var results: [BenchResult] = []
@@ -66,6 +66,9 @@ struct PlatformBench {
         }
         if only == nil || only == "fanout" {
             results += try await FanoutBench(brokers: brokers, databaseURL: databaseURL, binaries: binaries, root: root, logger: logger).run()
+        }
+        if only == nil || only == "metrics" {
+            results += try await MetricsBench(brokers: brokers, databaseURL: databaseURL, binaries: binaries, logger: logger).run()
         }
 
         say("")

@@ -8,5 +8,5 @@ struct CoalitionCommand: AsyncParsableCommand {
         abstract: "Operate a Coalition deployment.",
         discussion: "Settings come from COALITION_* environment variables (see the README); `source .run/env` after `make infra-up`.",
         subcommands: [MigrateCommand.self, TopicsCommand.self, TailCommand.self, StatusCommand.self, SourcesCommand.self, ImportCommand.self, AreasCommand.self,
-                      StakeholdersCommand.self, SubscriptionsCommand.self, MeetingsCommand.self])
+                      StakeholdersCommand.self, SubscriptionsCommand.self, MeetingsCommand.self, MetricsCommand.self])
 }

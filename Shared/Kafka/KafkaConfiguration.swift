@@ -73,12 +73,19 @@ public struct KafkaConsumerConfiguration: Sendable {
     /// default is tuned for throughput; records that arrive while a fetch is held wait for it
     /// on brokers that only answer at the deadline, so alerts would sit up to half a second.
     public var fetchWaitMax: Duration = .milliseconds(100)
+    /// For consumers that store their offsets themselves, in the same transaction as their
+    /// effects: called on the consume thread whenever partitions are assigned, it returns
+    /// where each one starts (the next offset to read, or `KafkaOffset.beginning`). Partitions
+    /// it leaves out start from the group's committed offset as usual. It may block.
+    public var startOffsets: (@Sendable ([KafkaTopicPartition]) -> [KafkaTopicPartition: Int64])?
 
     public init(
         kafka: KafkaConfiguration, groupID: String, topics: [String], offsetReset: OffsetReset = .earliest,
         sessionTimeout: Duration = .seconds(10), heartbeatInterval: Duration = .seconds(1),
-        autoCommitInterval: Duration = .seconds(1), maximumBatchSize: Int = 1000, bufferedBatches: Int = 8
+        autoCommitInterval: Duration = .seconds(1), maximumBatchSize: Int = 1000, bufferedBatches: Int = 8,
+        startOffsets: (@Sendable ([KafkaTopicPartition]) -> [KafkaTopicPartition: Int64])? = nil
     ) {
+        self.startOffsets = startOffsets
         self.kafka = kafka
         self.groupID = groupID
         self.topics = topics
@@ -106,6 +113,14 @@ public struct KafkaConsumerConfiguration: Sendable {
         properties.merge(kafka.properties) { _, new in new }
         return properties
     }
+}
+
+/// Logical offsets librdkafka understands in place of a real one.
+public enum KafkaOffset {
+    /// The oldest record the partition still holds.
+    public static let beginning: Int64 = -2
+    /// The next record to be written.
+    public static let end: Int64 = -1
 }
 
 extension Duration {

@@ -39,6 +39,7 @@ public final class KafkaConsumer: Service, Sendable {
         let statistics = KafkaStatistics(clientID: configuration.kafka.clientID, role: "consumer")
         self.client = try RDKafkaClient(kind: .consumer, properties: configuration.librdkafkaProperties, logger: logger, statistics: statistics)
         client.redirectMainQueueToConsumer()
+        client.context.startOffsets.withLockedValue { $0 = configuration.startOffsets }
         self.configuration = configuration
         self.logger = logger
         let state = NIOLockedValueBox(State())

@@ -10,6 +10,9 @@ final class RDKafkaCallbackContext: Sendable {
     let statistics: KafkaStatistics
     /// Set by consumers: called on rebalance with the partitions (already applied to librdkafka).
     let rebalanceObserver = NIOLockedValueBox<(@Sendable (KafkaRebalanceEvent) -> Void)?>(nil)
+    /// Set by consumers that keep their own offsets: asked, on assignment, where each newly
+    /// assigned partition starts (see `KafkaConsumerConfiguration.startOffsets`).
+    let startOffsets = NIOLockedValueBox<(@Sendable ([KafkaTopicPartition]) -> [KafkaTopicPartition: Int64])?>(nil)
 
     init(logger: Logger, statistics: KafkaStatistics) {
         self.logger = logger
@@ -116,6 +119,17 @@ enum RDKafkaCallbacks {
             let cooperative = String(cString: rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE"
             switch error {
             case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+                // Offsets kept outside Kafka (e.g. in the application's database) win over the
+                // group's committed ones: written into the list, they are where fetching starts.
+                if let partitions, let provider = context?.startOffsets.withLockedValue({ $0 }) {
+                    let offsets = provider(list)
+                    if let elements = partitions.pointee.elems {
+                        for index in 0..<Int(partitions.pointee.cnt) {
+                            let key = KafkaTopicPartition(topic: String(cString: elements[index].topic), partition: elements[index].partition)
+                            if let offset = offsets[key] { elements[index].offset = offset }
+                        }
+                    }
+                }
                 if cooperative {
                     if let e = rd_kafka_incremental_assign(rk, partitions) { rd_kafka_error_destroy(e) }
                 } else {
