@@ -23,13 +23,11 @@ struct MetricsCommand: AsyncParsableCommand {
             guard start < end else { throw ValidationError("--from must be before --to") }
             let cli = CLIEnvironment()
             let timeZone = try cli.environment.timeZone("COALITION_TIMEZONE", default: TimeZone(identifier: "UTC")!)
-            let k = try cli.environment.int("COALITION_METRICS_K", default: 3, range: 1...1000)
             let grace = try cli.environment.duration("COALITION_METRICS_GRACE", default: .seconds(7 * 24 * 3600))
             let postgres = try cli.postgres()
             defer { postgres.shutdown() }
-            let store = IncidentCountStore(
-                postgres: postgres, consumer: "rebuild", calendar: WindowCalendar(timeZone: timeZone), grace: grace,
-                suppression: SuppressionRule(k: k), logger: cli.logger)
+            // The running aggregator's publisher sends the re-emitted windows (the update log).
+            let store = MetricsStore(postgres: postgres, consumer: "rebuild", calendar: WindowCalendar(timeZone: timeZone), grace: grace, logger: cli.logger)
             let summary = try await store.rebuild(from: start, to: end)
             print("recounted \(summary.incidents) incidents; \(summary.changedWindows) windows changed and re-emitted")
         }

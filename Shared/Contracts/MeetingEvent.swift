@@ -14,6 +14,18 @@ public enum MeetingEvent {
         case accepted, declined, tentative
     }
 
+    /// One occurrence that takes place: the whole meeting, or one of a recurring series
+    /// (occurrences the scheduler excluded are not listed).
+    public struct Occurrence: Codable, Sendable, Equatable {
+        public var start: Date
+        public var end: Date
+
+        public init(start: Date, end: Date) {
+            self.start = start
+            self.end = end
+        }
+    }
+
     public struct Invitee: Codable, Sendable, Equatable {
         @LowercaseUUID public var stakeholderId: UUID
         public var role: StakeholderRole?
@@ -41,10 +53,14 @@ public enum MeetingEvent {
         public var hotspotEpisodeId: String?
         public var invitees: [Invitee]
         public var availableInvitees: Int
+        /// Every occurrence that takes place, in order (absent from older producers: then the
+        /// meeting is the one occurrence `start`–`end`).
+        public var occurrences: [Occurrence]?
 
         public init(
             meetingId: UUID, requestId: String?, type: MeetingType, title: String, area: String, start: Date, end: Date, timezone: String,
-            venueId: String?, rrule: String?, hotspotEpisodeId: String?, invitees: [Invitee], availableInvitees: Int
+            venueId: String?, rrule: String?, hotspotEpisodeId: String?, invitees: [Invitee], availableInvitees: Int,
+            occurrences: [Occurrence]? = nil
         ) {
             self.meetingId = meetingId
             self.requestId = requestId
@@ -59,6 +75,7 @@ public enum MeetingEvent {
             self.hotspotEpisodeId = hotspotEpisodeId
             self.invitees = invitees
             self.availableInvitees = availableInvitees
+            self.occurrences = occurrences
         }
 
         // Optional members are written as null (not left out), as the contract's examples show.
@@ -77,6 +94,7 @@ public enum MeetingEvent {
             try container.encode(hotspotEpisodeId, forKey: .hotspotEpisodeId)
             try container.encode(invitees, forKey: .invitees)
             try container.encode(availableInvitees, forKey: .availableInvitees)
+            try container.encodeIfPresent(occurrences, forKey: .occurrences)
         }
     }
 
@@ -90,9 +108,12 @@ public enum MeetingEvent {
         public var timezone: String
         public var venueId: String?
         public var reason: String?
+        /// Every occurrence that takes place after the move (absent from older producers).
+        public var occurrences: [Occurrence]?
 
         public init(
-            meetingId: UUID, start: Date, end: Date, previousStart: Date, previousEnd: Date, timezone: String, venueId: String?, reason: String?
+            meetingId: UUID, start: Date, end: Date, previousStart: Date, previousEnd: Date, timezone: String, venueId: String?, reason: String?,
+            occurrences: [Occurrence]? = nil
         ) {
             self.meetingId = meetingId
             self.start = start
@@ -102,6 +123,7 @@ public enum MeetingEvent {
             self.timezone = timezone
             self.venueId = venueId
             self.reason = reason
+            self.occurrences = occurrences
         }
     }
 

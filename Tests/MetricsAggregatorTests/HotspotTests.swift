@@ -81,15 +81,15 @@ struct HotspotBackgroundTests {
             }
             #expect(background.count > 1000)
 
-            let store = IncidentCountStore(
+            let store = MetricsStore(
                 postgres: postgres, consumer: "hotspot-test", calendar: WindowCalendar(timeZone: TimeZone(identifier: "America/New_York")!),
-                grace: .seconds(7 * 86_400), suppression: SuppressionRule(k: 3), logger: TestEnvironment.logger)
+                grace: .seconds(7 * 86_400), logger: TestEnvironment.logger)
             var offset: Int64 = 0
             func feed(_ incidents: [CanonicalIncident]) async throws {
                 for chunk in stride(from: 0, to: incidents.count, by: 500) {
                     let batch = incidents[chunk..<min(chunk + 500, incidents.count)].map { incident in
                         defer { offset += 1 }
-                        return (message: Self.message(offset, topic: "background"), input: IncidentCountStore.Input.incident(CountedIncident(incident)))
+                        return DecodedRecord(message: Self.message(offset, topic: "background"), input: .incident(CountedIncident(incident)))
                     }
                     try await store.apply(batch, now: try Date.ISO8601FormatStyle().parse("2025-04-02T00:00:00Z"))
                 }

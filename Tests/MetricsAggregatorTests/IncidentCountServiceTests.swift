@@ -133,7 +133,13 @@ struct IncidentCountServiceTests {
 
                 // The live stream, resumed after its third event: the rest of the updates in
                 // order, ids ascending, each a metric payload.
-                let stored = try await postgres.query("SELECT id FROM metric_updates ORDER BY id").map { try $0.decode(0, as: Int64.self) }
+                // Event ids are positions in the update log: published_seq * 2^20 + entry index.
+                let stored = try await postgres.query("""
+                    SELECT published_seq, entry_count FROM metric_update_batches WHERE published_seq IS NOT NULL ORDER BY published_seq
+                    """).flatMap { row -> [Int64] in
+                    let (seq, count) = try row.decode((Int64, Int).self)
+                    return (0..<count).map { seq << 20 | Int64($0) }
+                }
                 #expect(stored.count > 10)
                 let resumeAfter = stored[2]
                 let curl = try ChildProcess(

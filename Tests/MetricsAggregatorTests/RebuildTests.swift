@@ -18,14 +18,14 @@ struct RebuildTests {
             let postgres = try MetricsFixtures.connect(databaseURL)
             defer { postgres.shutdown() }
             try await MetricsFixtures.importNYC(postgres)
-            let store = IncidentCountStore(
+            let store = MetricsStore(
                 postgres: postgres, consumer: "rebuild-test", calendar: WindowCalendar(timeZone: TimeZone(identifier: "America/New_York")!),
-                grace: .seconds(7 * 86_400), suppression: SuppressionRule(k: 3), logger: TestEnvironment.logger)
+                grace: .seconds(7 * 86_400), logger: TestEnvironment.logger)
             var offset: Int64 = 0
-            var batch: [(message: KafkaMessage, input: IncidentCountStore.Input)] = []
+            var batch: [DecodedRecord] = []
             for row in try await postgres.query("SELECT document::text FROM incidents ORDER BY id") {
                 let incident = try CoalitionJSON.decoder.decode(CanonicalIncident.self, from: Data(try row.decode(0, as: String.self).utf8))
-                batch.append((KafkaMessage(topic: "t", partition: 0, offset: offset, key: nil, value: [], headers: [], timestamp: nil), .incident(CountedIncident(incident))))
+                batch.append(DecodedRecord(message: KafkaMessage(topic: "t", partition: 0, offset: offset, key: nil, value: [], headers: [], timestamp: nil), input: .incident(CountedIncident(incident))))
                 offset += 1
             }
             try await store.apply(batch)

@@ -59,6 +59,11 @@ public struct MeetingRecord: Codable, Sendable, Equatable {
             meetingId: meetingId, requestId: requestId.uuidString.lowercased(), type: type, title: title, area: area, start: start, end: end,
             timezone: timezone, venueId: venueId, rrule: rrule, hotspotEpisodeId: hotspotEpisodeId,
             invitees: invitees.map { .init(stakeholderId: $0.stakeholderId, role: $0.role, required: $0.required) },
-            availableInvitees: availableInvitees)
+            availableInvitees: availableInvitees, occurrences: scheduledOccurrences)
+    }
+
+    /// The occurrences that take place (what the metrics count as meetings).
+    var scheduledOccurrences: [MeetingEvent.Occurrence] {
+        occurrences.filter { $0.status == "scheduled" }.map { MeetingEvent.Occurrence(start: $0.start, end: $0.end) }
     }
 }

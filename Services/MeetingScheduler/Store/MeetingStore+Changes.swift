@@ -82,7 +82,7 @@ extension MeetingStore {
             let record = try await load(id, in: connection)!
             let moved = MeetingEvent.Rescheduled(
                 meetingId: id, start: record.start, end: record.end, previousStart: previous.start, previousEnd: previous.end,
-                timezone: record.timezone, venueId: record.venueId, reason: reason)
+                timezone: record.timezone, venueId: record.venueId, reason: reason, occurrences: record.scheduledOccurrences)
             try await Outbox.enqueue([
                 try event("rescheduled", moved, meeting: id),
                 try invitation(record, kind: "meeting_update", method: .request, key: "meeting:\(id.uuidString.lowercased()):sequence:\(record.sequence)"),

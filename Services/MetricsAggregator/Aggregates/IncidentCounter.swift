@@ -11,6 +11,8 @@ public struct WindowKey: Hashable, Sendable {
     public var messageKey: String {
         "\(granularity.rawValue)/\(MetricTime.string(start))/\(dimensions.key)"
     }
+
+    var row: MetricRow { MetricRow(granularity: granularity, start: start, end: end, dimensions: dimensions.set) }
 }
 
 /// Turns incident revisions into count changes. Each incident counts once, in the windows
@@ -24,13 +26,12 @@ struct IncidentCounter {
     private(set) var responseTimeKeys: Set<WindowKey> = []
     /// Hotspot cells an incident entered or left.
     private(set) var cells: Set<String> = []
-    /// Changes of the per-cell, per-UTC-day, per-area counts the hotspot rule reads.
+    /// Changes of the per-cell, per-UTC-day counts the hotspot rule reads.
     private(set) var cellDays: [CellDay: Int] = [:]
 
     struct CellDay: Hashable {
         var cell: String
         var day: Int64
-        var area: String
     }
     /// The state after everything applied so far, for the incidents touched.
     private(set) var changed: [UUID: CountedIncident] = [:]
@@ -67,6 +68,14 @@ struct IncidentCounter {
         deltas.filter { $0.value != 0 }.map { ($0.key, $0.value) }.sorted { $0.key.messageKey < $1.key.messageKey }
     }
 
+    /// The nonzero changes as window rows, in no particular order (the writer sorts by id).
+    var rowDeltas: [(row: MetricRow, delta: Int64)] {
+        var result: [(row: MetricRow, delta: Int64)] = []
+        result.reserveCapacity(deltas.count)
+        for (key, delta) in deltas where delta != 0 { result.append((key.row, delta)) }
+        return result
+    }
+
     var windowCache: WindowCache { cache }
 
     private mutating func add(_ incident: CountedIncident, _ delta: Int64) {
@@ -76,7 +85,7 @@ struct IncidentCounter {
         if let cell = incident.cell {
             cells.insert(cell)
             let day = Int64((incident.occurredAt.timeIntervalSince1970 / 86_400).rounded(.down))
-            cellDays[CellDay(cell: cell, day: day, area: incident.area), default: 0] += Int(delta)
+            cellDays[CellDay(cell: cell, day: day), default: 0] += Int(delta)
         }
         for (granularity, window) in zip(Granularity.allCases, windows) {
             for dimension in dimensions {

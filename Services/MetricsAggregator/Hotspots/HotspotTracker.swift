@@ -5,7 +5,7 @@ import ServiceKit
 
 /// Hotspot episodes on `metrics.hotspots`: re-evaluates, in the batch's transaction, every
 /// cell the batch touched and every cell with an open episode, at the event-time watermark,
-/// over whole UTC days (`metric_cell_days`): the watermark's day and the six before it,
+/// over whole UTC days (`metric_cell_counts`): the watermark's day and the six before it,
 /// against the 28 days before those.
 /// A cell turning significant starts an episode (id derived from cell and start, so a
 /// replay produces the same id), a changed count updates it, losing significance ends it.
@@ -19,6 +19,14 @@ struct HotspotTracker: Sendable {
         var startedAt: Date
         var count7d: Int
         var pValue: Double
+    }
+
+    /// The area most of the cell's recent incidents were counted in (cells straddle borders).
+    func dominantArea(_ cell: String, from: Date, to: Date, in connection: PostgresConnection) async throws -> String {
+        try await connection.query("""
+            SELECT area_id FROM metric_incident_state WHERE cell = \(cell) AND occurred_at >= \(from) AND occurred_at < \(to)
+            GROUP BY area_id ORDER BY count(*) DESC, area_id LIMIT 1
+            """).first?.decode(0, as: String.self) ?? "unassigned"
     }
 
     func evaluate(cells touched: Set<String>, at reference: Date, now: Date, in connection: PostgresConnection) async throws -> [HotspotEpisode] {
@@ -37,31 +45,32 @@ struct HotspotTracker: Sendable {
         let dayEnd = Date(timeIntervalSince1970: Double(today + 1) * 86_400)
         let firstDay = firstSeen.map { Date(timeIntervalSince1970: ($0.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400) }
         let recentFirst = today - 6, baselineFirst = today - 34
-        var evaluated: [(cell: String, recent: Int, area: String, evaluation: HotspotRule.Evaluation?)] = []
+        var evaluated: [(cell: String, recent: Int, evaluation: HotspotRule.Evaluation?)] = []
         for row in try await connection.query("""
             SELECT c.cell,
                    coalesce(sum(d.count) FILTER (WHERE d.day >= \(recentFirst)), 0)::bigint,
-                   coalesce(sum(d.count) FILTER (WHERE d.day < \(recentFirst)), 0)::bigint,
-                   coalesce((SELECT a.area_id FROM metric_cell_days a WHERE a.cell = c.cell AND a.day BETWEEN \(recentFirst) AND \(today)
-                             GROUP BY a.area_id ORDER BY sum(a.count) DESC, a.area_id LIMIT 1), 'unassigned')
+                   coalesce(sum(d.count) FILTER (WHERE d.day < \(recentFirst)), 0)::bigint
             FROM unnest(\(cells)::text[]) AS c(cell)
-            LEFT JOIN metric_cell_days d ON d.cell = c.cell AND d.day BETWEEN \(baselineFirst) AND \(today)
+            LEFT JOIN metric_cell_counts d ON d.cell = c.cell AND d.day BETWEEN \(baselineFirst) AND \(today)
             GROUP BY c.cell ORDER BY c.cell
             """) {
-            let (cell, recent, earlier, area) = try row.decode((String, Int64, Int64, String).self)
-            evaluated.append((cell, Int(recent), area, rule.evaluate(recent: Int(recent), earlier: Int(earlier), at: dayEnd, firstSeen: firstDay)))
+            let (cell, recent, earlier) = try row.decode((String, Int64, Int64).self)
+            evaluated.append((cell, Int(recent), rule.evaluate(recent: Int(recent), earlier: Int(earlier), at: dayEnd, firstSeen: firstDay)))
         }
         // The size of the tested family, needed only when some cell is a candidate at all.
         var activeCells = 1
         if rule.familyWise, evaluated.contains(where: { $0.evaluation?.significant == true }) {
             activeCells = try await connection.query("""
-                SELECT count(DISTINCT cell)::bigint FROM metric_cell_days WHERE day BETWEEN \(baselineFirst) AND \(today) AND count > 0
+                SELECT count(DISTINCT cell)::bigint FROM metric_cell_counts WHERE day BETWEEN \(baselineFirst) AND \(today) AND count > 0
                 """).first.map { Int(try $0.decode(0, as: Int64.self)) } ?? 1
         }
         var episodes: [HotspotEpisode] = []
-        for (cell, recent, area, evaluation) in evaluated {
+        for (cell, recent, evaluation) in evaluated {
             let significant = evaluation.map { rule.significant($0, activeCells: activeCells) } ?? false
-            if let episode = open[cell] {
+            let open = open[cell]
+            guard significant || open != nil, !(significant && open != nil && evaluation?.count7d == open?.count7d) else { continue }
+            let area = try await dominantArea(cell, from: Date(timeIntervalSince1970: Double(recentFirst) * 86_400), to: dayEnd, in: connection)
+            if let episode = open {
                 if !significant {
                     episodes.append(HotspotEpisode(
                         episodeId: episode.id, cell: cell, area: area, phase: .end, count7d: recent, baseline28d: evaluation?.expected ?? 0,

@@ -3,16 +3,18 @@ import Hummingbird
 import Postgres
 import ServiceKit
 
-/// `GET /v1/stream`: every metric update as Server-Sent Events, in publication order
-/// (`metric_updates`). The event id is the update's sequence number, so a client that
-/// reconnects with `Last-Event-ID` (header, or `last_event_id` in the query) misses nothing;
-/// without one it starts with what comes next. The public scope applies the same
-/// withholding as the query API.
+/// `GET /v1/stream`: every metric update as Server-Sent Events, in publication order (the
+/// update log's published rows). An event's id is its position, `published_seq * 2^20 +
+/// index`, so a client that reconnects with `Last-Event-ID` (header, or `last_event_id` in
+/// the query) misses nothing still kept (7 days); without one it starts with what comes
+/// next. The public scope applies the same withholding as the query API.
 struct MetricStream: Sendable {
     static let pollInterval: Duration = .milliseconds(250)
     static let keepAlive: Duration = .seconds(15)
+    static let lastIndex: Int64 = (1 << MetricUpdateLog.indexBits) - 1
 
     let postgres: PostgresClient
+    let dimensions: DimensionSets
     let suppression: SuppressionRule
 
     func response(_ request: Request, operatorScope: Bool) async throws -> Response {
@@ -25,9 +27,10 @@ struct MetricStream: Sendable {
             }
             start = value
         } else {
-            start = try await postgres.query("SELECT coalesce(max(id), 0)::bigint FROM metric_updates").first?.decode(0, as: Int64.self) ?? 0
+            start = try await MetricUpdateLog.lastPublishedSeq(postgres: postgres) << MetricUpdateLog.indexBits | Self.lastIndex
         }
         let postgres = self.postgres
+        let dimensions = self.dimensions
         let suppression = self.suppression
         return Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
@@ -36,37 +39,45 @@ struct MetricStream: Sendable {
                 var quietSince = ContinuousClock.now
                 try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
                 while !Task.isCancelled {
-                    let rows = try await postgres.query("""
-                        SELECT id, metric, payload::text FROM metric_updates WHERE id > \(last) ORDER BY id LIMIT 500
-                        """)
-                    var text = ""
-                    for row in rows {
-                        let (id, metric, payload) = try row.decode((Int64, String, String).self)
-                        let data = operatorScope ? payload : Self.publicPayload(payload, suppression: suppression)
-                        text += "id: \(id)\nevent: \(metric)\ndata: \(data)\n\n"
-                        last = id
+                    // The position's own row is done when its index is the last possible one.
+                    let seq = last >> MetricUpdateLog.indexBits
+                    let next = last & Self.lastIndex == Self.lastIndex ? seq + 1 : seq
+                    let batches = try await MetricUpdateLog.published(after: next - 1, limit: 2, postgres: postgres)
+                    var wrote = false
+                    for batch in batches {
+                        guard let published = batch.publishedSeq else { continue }
+                        let entries = try await dimensions.entries(Set(batch.updates.map(\.dimensionID)))
+                        var text = ""
+                        for (index, update) in batch.updates.enumerated() {
+                            let id = published << MetricUpdateLog.indexBits | Int64(index)
+                            guard id > last, let entry = entries[update.dimensionID] else { continue }
+                            let withheld = !operatorScope && suppression.withholds(count: update.count, sensitive: true)
+                            let data = MetricPayloadWriter.payload(update, dimensions: entry.set, withheld: withheld, computedAt: batch.createdAt)
+                            text += "id: \(id)\nevent: \(update.metric.rawValue)\ndata: "
+                            text += String(decoding: data, as: UTF8.self)
+                            text += "\n\n"
+                            last = id
+                            if text.utf8.count > 1 << 20 {
+                                try await writer.write(ByteBuffer(string: text))
+                                text = ""
+                            }
+                        }
+                        // A row whose entries were all sent: continue after it.
+                        last = max(last, published << MetricUpdateLog.indexBits | Self.lastIndex)
+                        if !text.isEmpty {
+                            try await writer.write(ByteBuffer(string: text))
+                            wrote = true
+                        }
                     }
-                    if !text.isEmpty {
-                        try await writer.write(ByteBuffer(string: text))
+                    if wrote {
                         quietSince = .now
                     } else if ContinuousClock.now - quietSince > Self.keepAlive {
                         try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
                         quietSince = .now
                     }
-                    if rows.count < 500 { try await Task.sleep(for: Self.pollInterval) }
+                    if batches.count < 2 { try await Task.sleep(for: Self.pollInterval) }
                 }
                 try await writer.finish(nil)
             })
-    }
-
-    /// A `coalition.metric.v1` payload with its values withheld when its count is below k.
-    static func publicPayload(_ payload: String, suppression: SuppressionRule) -> String {
-        guard var object = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any],
-              let values = object["values"] as? [String: Any], let count = (values["count"] as? NSNumber)?.int64Value,
-              suppression.withholds(count: count, sensitive: true) else { return payload }
-        object["values"] = values.mapValues { _ in NSNull() }
-        object["suppressed"] = true
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return payload }
-        return String(decoding: data, as: UTF8.self)
     }
 }

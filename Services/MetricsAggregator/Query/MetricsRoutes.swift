@@ -7,33 +7,33 @@ import ServiceKit
 /// The query API (docs/openapi/metrics-aggregator.yaml). Reading needs no credential: without
 /// the operator token the answer is the public scope (SPEC §6), where a count below `k` is
 /// withheld (`count: null, suppressed: true`); with it, everything.
-public struct MetricsRoutes: Sendable {
-    public static let metrics: Set<String> = [IncidentCountStore.metric, ResponseTimes.metric]
+struct MetricsRoutes: Sendable {
     /// Most windows one query returns.
     static let maximumWindows = 10_000
 
     let postgres: PostgresClient
+    let dimensions: DimensionSets
+    let calendar: WindowCalendar
     let operatorToken: String?
     let suppression: SuppressionRule
 
-    public init(postgres: PostgresClient, operatorToken: String?, suppression: SuppressionRule) {
-        self.postgres = postgres
-        self.operatorToken = operatorToken
-        self.suppression = suppression
-    }
-
-    public func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<BasicRequestContext>) {
         router.get("/v1/metrics/{name}") { request, context in
             let name = context.parameters.get("name") ?? ""
-            guard Self.metrics.contains(name) else {
-                throw ProblemDetails(status: .notFound, detail: "Unknown metric \"\(name)\"; known: \(Self.metrics.sorted().joined(separator: ", ")).")
+            guard let metric = MetricName(rawValue: name) else {
+                throw ProblemDetails(
+                    status: .notFound, detail: "Unknown metric \"\(name)\"; known: \(MetricName.allCases.map(\.rawValue).sorted().joined(separator: ", ")).")
             }
-            let query = try MetricQuery.parse(request.uri.queryParameters)
-            return try Self.json(try await series(name, query, operator: isOperator(request)))
+            let query = try MetricQuery.parse(metric, request.uri.queryParameters)
+            return try Self.json(try await series(query, operator: isOperator(request)))
+        }
+        router.get("/v1/trends") { request, _ in
+            try Self.json(try await Trends(postgres: postgres, dimensions: dimensions, calendar: calendar, suppression: suppression)
+                .report(request, operatorScope: isOperator(request)))
         }
         router.get("/v1/hotspots") { request, _ in try Self.json(try await hotspots(request)) }
         router.get("/v1/stream") { request, _ in
-            try await MetricStream(postgres: postgres, suppression: suppression).response(request, operatorScope: isOperator(request))
+            try await MetricStream(postgres: postgres, dimensions: dimensions, suppression: suppression).response(request, operatorScope: isOperator(request))
         }
     }
 
@@ -96,69 +96,66 @@ public struct MetricsRoutes: Sendable {
         var series: [Point]
     }
 
+    /// One window: its bounds, its dimensions as members (`area`, `category`, `channel`, …),
+    /// `count`, the metric's other values, `revision` and `final`.
     struct Point: Encodable {
         var windowStart: Date
         var windowEnd: Date
-        var area: String
-        var category: String
-        var categoryGroup: String?
+        var dimensions: [String: String]
         var count: Int64?
         /// The metric's other values (`p50_seconds`, …); null with the count when withheld.
-        var values: [String: Double?]
+        var values: [(String, Double?)]
         var suppressed: Bool?
-        var revision: Int64
+        var revision: Int32
+        var final: Bool
 
-        enum CodingKeys: String, CodingKey {
-            case windowStart, windowEnd, area, category, categoryGroup, count, suppressed, revision
-        }
-
-        struct ValueKey: CodingKey {
+        struct Key: CodingKey {
             var stringValue: String
             var intValue: Int? { nil }
+            init(_ name: String) { stringValue = name }
             init(stringValue: String) { self.stringValue = stringValue }
             init?(intValue: Int) { nil }
         }
 
         // A withheld count is an explicit `null` next to `suppressed: true`, not a missing key.
         func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(windowStart, forKey: .windowStart)
-            try container.encode(windowEnd, forKey: .windowEnd)
-            try container.encode(area, forKey: .area)
-            try container.encode(category, forKey: .category)
-            try container.encodeIfPresent(categoryGroup, forKey: .categoryGroup)
-            if let count { try container.encode(count, forKey: .count) } else { try container.encodeNil(forKey: .count) }
-            try container.encodeIfPresent(suppressed, forKey: .suppressed)
-            try container.encode(revision, forKey: .revision)
-            var others = encoder.container(keyedBy: ValueKey.self)
-            for (name, value) in values.sorted(by: { $0.key < $1.key }) {
-                if let value { try others.encode(value, forKey: ValueKey(stringValue: name)) } else { try others.encodeNil(forKey: ValueKey(stringValue: name)) }
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(windowStart, forKey: Key("window_start"))
+            try container.encode(windowEnd, forKey: Key("window_end"))
+            for (name, value) in dimensions.sorted(by: { $0.key < $1.key }) { try container.encode(value, forKey: Key(name)) }
+            if let count { try container.encode(count, forKey: Key("count")) } else { try container.encodeNil(forKey: Key("count")) }
+            try container.encodeIfPresent(suppressed, forKey: Key("suppressed"))
+            try container.encode(revision, forKey: Key("revision"))
+            try container.encode(final, forKey: Key("final"))
+            for (name, value) in values {
+                if let value { try container.encode(value, forKey: Key(name)) } else { try container.encodeNil(forKey: Key(name)) }
             }
         }
     }
 
-    func series(_ metric: String, _ query: MetricQuery, operator: Bool) async throws -> Series {
-        let dimensions = MetricDimensions(area: query.area ?? MetricDimensions.all, category: query.category ?? MetricDimensions.all, group: query.group)
-        let rows = try await postgres.query("""
-            SELECT window_start, window_end, count, "values"::text, revision FROM metric_windows
-            WHERE metric = \(metric) AND granularity = \(query.granularity.rawValue) AND dimension_key = \(dimensions.key)
-              AND window_start >= \(query.from) AND window_start < \(query.to)
-            ORDER BY window_start LIMIT \(Self.maximumWindows)
-            """)
+    func series(_ query: MetricQuery, operator: Bool) async throws -> Series {
         var points: [Point] = []
-        points.reserveCapacity(rows.count)
-        for row in rows {
-            let (start, end, count, valuesJSON, revision) = try row.decode((Date, Date, Int64, String, Int64).self)
-            let stored = (try? JSONSerialization.jsonObject(with: Data(valuesJSON.utf8))) as? [String: Any] ?? [:]
-            // Public scope: no cell below k, whatever its category (this API has nothing finer
-            // than the area, so sensitive categories never show below area level).
-            let withheld = !`operator` && suppression.withholds(count: count, sensitive: true)
-            points.append(Point(
-                windowStart: start, windowEnd: end, area: dimensions.area, category: dimensions.category, categoryGroup: dimensions.group,
-                count: withheld ? nil : count,
-                values: stored.mapValues { withheld ? nil : ($0 as? NSNumber)?.doubleValue }, suppressed: withheld ? true : nil, revision: revision))
+        if let id = try await dimensions.existingID(query.metric, query.dimensions.key) {
+            let rows = try await postgres.query("""
+                SELECT window_start, window_end, count, "values"::text, revision, final FROM metric_values
+                WHERE dimension_id = \(id) AND granularity = \(query.granularity.code) AND window_start >= \(query.from) AND window_start < \(query.to)
+                ORDER BY window_start LIMIT \(Self.maximumWindows)
+                """)
+            points.reserveCapacity(rows.count)
+            let names = query.metric.valueNames
+            for row in rows {
+                let (start, end, count, valuesJSON, revision, final) = try row.decode((Date, Date, Int64, String?, Int32, Bool).self)
+                // Public scope: no row below k, whatever its category (this API has nothing finer
+                // than the area, so sensitive categories never show below area level).
+                let withheld = !`operator` && suppression.withholds(count: count, sensitive: true)
+                let values = WindowRows.values(names, fromJSON: valuesJSON)
+                points.append(Point(
+                    windowStart: start, windowEnd: end, dimensions: query.dimensions.object, count: withheld ? nil : count,
+                    values: zip(names, values).map { ($0, withheld ? nil : $1) }, suppressed: withheld ? true : nil, revision: revision,
+                    final: final))
+            }
         }
-        return Series(metric: metric, granularity: query.granularity, scope: `operator` ? "operator" : "public", series: points)
+        return Series(metric: query.metric.rawValue, granularity: query.granularity, scope: `operator` ? "operator" : "public", series: points)
     }
 
     static func json(_ value: some Encodable) throws -> Response {

@@ -28,6 +28,34 @@ public struct WindowCalendar: Sendable {
         // Every instant lies in exactly one local hour, day, week and month.
         return calendar.dateInterval(of: component, for: date)!
     }
+
+    /// The start of the local day `days` days after the one containing `date` (negative:
+    /// before); days are 23, 24 or 25 hours long around daylight-saving changes.
+    public func startOfDay(_ date: Date, addingDays days: Int) -> Date {
+        let start = calendar.startOfDay(for: date)
+        return calendar.date(byAdding: .day, value: days, to: start).map { calendar.startOfDay(for: $0) } ?? start
+    }
+
+    /// The start of the local year containing `date`, shifted by `years`.
+    public func startOfYear(_ date: Date, addingYears years: Int = 0) -> Date {
+        let components = calendar.dateComponents([.year], from: date)
+        var start = DateComponents()
+        start.year = (components.year ?? 1970) + years
+        start.month = 1
+        start.day = 1
+        return calendar.date(from: start) ?? date
+    }
+
+    /// The same local date `years` years away (29 February becomes 28 February).
+    public func sameDay(_ date: Date, addingYears years: Int) -> Date {
+        calendar.date(byAdding: .year, value: years, to: calendar.startOfDay(for: date)) ?? date
+    }
+
+    /// `yyyy-MM-dd` of the local day containing `date`.
+    public func dayString(_ date: Date) -> String {
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
 }
 
 /// Remembers windows per quarter hour of UTC: every time zone's offset is a multiple of 15

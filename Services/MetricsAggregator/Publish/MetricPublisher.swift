@@ -1,0 +1,106 @@
+import Contracts
+import Foundation
+import Kafka
+import Logging
+import Metrics
+import Postgres
+import ServiceLifecycle
+
+/// Sends the update log to the metric topics: each unpublished row's entries as
+/// `coalition.metric.v1` records (binary mode, key = window and dimensions, `ce_id` =
+/// key#revision), then numbers the row for the live stream. One publisher at a time across
+/// instances (a transaction-scoped advisory lock) keeps per-key order. A crash after sending
+/// and before numbering sends the row again: the same keys, revisions and ids, which a
+/// compacted topic and a deduplicating consumer both absorb.
+struct MetricPublisher: Service {
+    /// Advisory-lock key: "metrics" in ASCII.
+    static let lockKey: Int64 = 0x6D65_7472_6963_73
+    static let retention: Duration = .seconds(7 * 86_400)
+
+    let postgres: PostgresClient
+    let producer: KafkaProducer
+    let dimensions: DimensionSets
+    let topicPrefix: String
+    let suppression: SuppressionRule
+    let signal: UpdateSignal
+    let pollInterval: Duration
+    let logger: Logger
+    private let published = Counter(label: "coalition_metrics_updates_published_total")
+
+    init(
+        postgres: PostgresClient, producer: KafkaProducer, dimensions: DimensionSets, topicPrefix: String, suppression: SuppressionRule,
+        signal: UpdateSignal, pollInterval: Duration, logger: Logger
+    ) {
+        self.postgres = postgres
+        self.producer = producer
+        self.dimensions = dimensions
+        self.topicPrefix = topicPrefix
+        self.suppression = suppression
+        self.signal = signal
+        self.pollInterval = pollInterval
+        self.logger = logger
+    }
+
+    func run() async throws {
+        var lastPrune = ContinuousClock.now
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            var sent = 0
+            do {
+                sent = try await publishNext()
+            } catch {
+                logger.warning("metric publishing failed; will retry", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: pollInterval)
+            }
+            if ContinuousClock.now - lastPrune > .seconds(600) {
+                lastPrune = .now
+                try? await MetricUpdateLog.prune(olderThan: Self.retention, postgres: postgres)
+            }
+            if sent == 0 { await signal.wait(timeout: pollInterval) }
+        }
+    }
+
+    /// Publishes the oldest unpublished log row; returns how many updates it carried
+    /// (0 when there was none or another instance holds the lock).
+    @discardableResult
+    func publishNext() async throws -> Int {
+        try await postgres.withTransaction { connection in
+            let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey))")
+            guard try locked.first?.decode(0, as: Bool.self) == true else { return 0 }
+            guard let batch = try await MetricUpdateLog.unpublished(limit: 1, in: connection).first else { return 0 }
+            let records = try await self.records(batch)
+            for start in stride(from: 0, to: records.count, by: 20_000) {
+                try await producer.sendAll(Array(records[start..<min(start + 20_000, records.count)]))
+            }
+            try await MetricUpdateLog.markPublished(batch.id, in: connection)
+            published.increment(by: batch.updates.count)
+            return max(1, batch.updates.count)
+        }
+    }
+
+    func records(_ batch: MetricUpdateLog.Batch) async throws -> [KafkaRecord] {
+        let entries = try await dimensions.entries(Set(batch.updates.map(\.dimensionID)))
+        let time = RFC3339.string(from: batch.createdAt)
+        var records: [KafkaRecord] = []
+        records.reserveCapacity(batch.updates.count)
+        for update in batch.updates {
+            guard let entry = entries[update.dimensionID] else {
+                throw MetricsStoreError(.dimensionSetMissing, "dimension set \(update.dimensionID) is unknown")
+            }
+            let withheld = suppression.withholds(count: update.count, sensitive: update.metric.isSensitive(entry.set))
+            let key = update.messageKey(entry.set)
+            let payload = MetricPayloadWriter.payload(update, dimensions: entry.set, withheld: withheld, computedAt: batch.createdAt)
+            records.append(KafkaRecord(
+                topic: topicPrefix + update.metric.topic.rawValue, key: Array(key.utf8), value: payload,
+                headers: [
+                    KafkaHeader(key: "ce_specversion", string: CloudEvent.specVersion),
+                    KafkaHeader(key: "ce_id", string: key + "#" + String(update.revision)),
+                    KafkaHeader(key: "ce_source", string: MetricMessage.source),
+                    KafkaHeader(key: "ce_type", string: EventType.metric),
+                    KafkaHeader(key: "content-type", string: "application/json"),
+                    KafkaHeader(key: "ce_time", string: time),
+                    KafkaHeader(key: "ce_subject", string: key),
+                ]))
+        }
+        return records
+    }
+}
