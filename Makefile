@@ -60,7 +60,8 @@ test: setup infra-up ## Build and run every test, integration tests included, ag
 	@$(WITH_ENV) $(SWIFT) build --build-tests
 	@$(WITH_ENV) $(SWIFT) test
 
-bench: setup infra-up ## Release build, then PlatformBench: Kafka and PostgreSQL layers vs kcat and psql, and the ingestion service
+bench: setup infra-up ## Release build, then PlatformBench: the layers vs kcat and psql, each service vs its peer (BENCH_ONLY=ingestion|fanout|scheduler|metrics)
+	@COALITION_SETUP_BENCH=1 scripts/setup.sh
 	$(SWIFT) build -c release
 	@$(WITH_ENV) .build/release/PlatformBench
 

@@ -197,7 +197,7 @@ let package = Package(
             name: "MeetingSchedulerTests", dependencies: ["MeetingScheduler", "TestSupport"],
             path: "Tests/MeetingSchedulerTests", swiftSettings: swiftSettings),
         .testTarget(
-            name: "MetricsAggregatorTests", dependencies: ["MetricsAggregator", "IncidentIngestion", "TestSupport"],
+            name: "MetricsAggregatorTests", dependencies: ["MetricsAggregator", "IncidentIngestion", "AlertFanout", "TestSupport"],
             path: "Tests/MetricsAggregatorTests", swiftSettings: swiftSettings),
         .testTarget(
             name: "PlatformTests", dependencies: ["TestSupport"],

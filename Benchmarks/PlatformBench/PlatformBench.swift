@@ -68,7 +68,7 @@ struct PlatformBench {
             results += try await FanoutBench(brokers: brokers, databaseURL: databaseURL, binaries: binaries, root: root, logger: logger).run()
         }
         if only == nil || only == "metrics" {
-            results += try await MetricsBench(brokers: brokers, databaseURL: databaseURL, binaries: binaries, logger: logger).run()
+            results += try await MetricsBench(brokers: brokers, databaseURL: databaseURL, binaries: binaries, root: root, logger: logger).run()
         }
 
         say("")

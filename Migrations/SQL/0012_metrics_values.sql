@@ -79,25 +79,26 @@ CREATE SEQUENCE IF NOT EXISTS metric_publish_seq;
 -- The first shape's per-update stream history has no place in the log.
 DROP TABLE IF EXISTS metric_updates;
 
--- Hotspot counts per cell and UTC day. The area no longer belongs to the key: a cell's
--- dominant area is read from the incidents when an episode is reported.
+-- Hotspot counts per cell, UTC day and area, as before but with room for in-place updates.
+-- A cell lies in one area or straddles a border between a few: the area says which one an
+-- episode belongs to.
 CREATE TABLE IF NOT EXISTS metric_cell_counts (
-    cell   text   NOT NULL,
-    day    bigint NOT NULL,
-    count  int    NOT NULL,
-    PRIMARY KEY (cell, day)
+    cell     text   NOT NULL,
+    day      bigint NOT NULL,
+    area_id  text   NOT NULL,
+    count    int    NOT NULL,
+    PRIMARY KEY (cell, day, area_id)
 ) WITH (fillfactor = 70);
 CREATE INDEX IF NOT EXISTS metric_cell_counts_day ON metric_cell_counts (day);
 DO $$
 BEGIN
     IF to_regclass('metric_cell_days') IS NOT NULL THEN
-        INSERT INTO metric_cell_counts (cell, day, count)
-        SELECT cell, day, sum(count)::int FROM metric_cell_days GROUP BY cell, day
-        ON CONFLICT (cell, day) DO NOTHING;
+        INSERT INTO metric_cell_counts (cell, day, area_id, count)
+        SELECT cell, day, area_id, count FROM metric_cell_days
+        ON CONFLICT (cell, day, area_id) DO NOTHING;
         DROP TABLE metric_cell_days;
     END IF;
 END $$;
-CREATE INDEX IF NOT EXISTS metric_incident_state_cell ON metric_incident_state (cell, occurred_at) WHERE cell IS NOT NULL;
 
 -- Alerts: the final state of every delivery (`alerts.delivered`), once per delivery id.
 CREATE TABLE IF NOT EXISTS metric_alert_deliveries (

@@ -29,14 +29,20 @@ public enum RFC3339Bytes {
         var fraction = 0.0
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
-            var scale = 0.1
-            let first = index
+            var digits = 0
+            var value = 0
+            var scale = 1.0
             while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
-                fraction += Double(bytes[index] - 0x30) * scale
-                scale /= 10
+                // Beyond nanoseconds digits cannot change a Date.
+                if digits < 9 {
+                    value = value * 10 + Int(bytes[index] - 0x30)
+                    scale *= 10
+                }
+                digits += 1
                 index += 1
             }
-            guard index > first else { return nil }
+            guard digits > 0 else { return nil }
+            fraction = Double(value) / scale
         }
         guard index < bytes.count else { return nil }
         var offsetSeconds = 0

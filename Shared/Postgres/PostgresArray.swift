@@ -8,7 +8,13 @@ import Foundation
 public protocol PostgresArrayEncodable: Sendable {
     /// The PostgreSQL type of `[Self]`, e.g. `.textArray` for String.
     static var postgresArrayDataType: PostgresDataType { get }
+    /// The text form (COPY, literals).
     static func encodePostgresArray(_ elements: [Self]) throws -> PostgresEncodedValue
+    /// As a query parameter: binary where the element type has a binary form
+    /// (`PostgresBinaryArray`), else the text form.
+    static func encodePostgresArrayParameter(_ elements: [Self]) throws -> PostgresEncodedValue
+    /// The same for arrays with NULL elements.
+    static func encodePostgresOptionalArrayParameter(_ elements: [Self?]) throws -> PostgresEncodedValue
 }
 
 /// Element types whose Swift arrays can be decoded from a column.
@@ -19,6 +25,22 @@ public protocol PostgresArrayDecodable: Sendable {
 extension PostgresArrayEncodable where Self: PostgresEncodable {
     public static func encodePostgresArray(_ elements: [Self]) throws -> PostgresEncodedValue {
         .text(PostgresArrayLiteral.encode(try elements.map { try $0.encodePostgres() }))
+    }
+}
+
+extension PostgresArrayEncodable where Self: PostgresEncodable {
+    public static func encodePostgresOptionalArrayParameter(_ elements: [Self?]) throws -> PostgresEncodedValue {
+        .text(PostgresArrayLiteral.encode(try elements.map { try $0?.encodePostgres() ?? .null }))
+    }
+}
+
+extension PostgresArrayEncodable {
+    public static func encodePostgresArrayParameter(_ elements: [Self]) throws -> PostgresEncodedValue {
+        try encodePostgresArray(elements)
+    }
+
+    public static func encodePostgresOptionalArrayParameter(_ elements: [Self?]) throws -> PostgresEncodedValue {
+        throw PostgresEncodingError("arrays of \(Self.self) with NULL elements cannot be bound")
     }
 }
 
@@ -35,6 +57,7 @@ extension PostgresArrayDecodable where Self: PostgresDecodable {
 extension Array: PostgresEncodable where Element: PostgresArrayEncodable {
     public static var postgresDataType: PostgresDataType { Element.postgresArrayDataType }
     public func encodePostgres() throws -> PostgresEncodedValue { try Element.encodePostgresArray(self) }
+    public func encodePostgresParameter() throws -> PostgresEncodedValue { try Element.encodePostgresArrayParameter(self) }
 }
 
 extension Array: PostgresDecodable where Element: PostgresArrayDecodable {
@@ -95,6 +118,9 @@ extension Data: PostgresArrayEncodable, PostgresArrayDecodable {
 /// Arrays with NULL elements, e.g. `[String?]`.
 extension Optional: PostgresArrayEncodable where Wrapped: PostgresArrayEncodable & PostgresEncodable {
     public static var postgresArrayDataType: PostgresDataType { Wrapped.postgresArrayDataType }
+    public static func encodePostgresArrayParameter(_ elements: [Wrapped?]) throws -> PostgresEncodedValue {
+        try Wrapped.encodePostgresOptionalArrayParameter(elements)
+    }
 }
 
 extension Optional: PostgresArrayDecodable where Wrapped: PostgresArrayDecodable & PostgresDecodable {}
@@ -128,7 +154,8 @@ enum PostgresArrayLiteral {
         literal.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { bytes in
-            literal.reserveCapacity(literal.count + bytes.count + 2)
+            // No reserveCapacity per element: growing to the exact size every time reallocates
+            // (and copies) the whole literal once per element; appending grows geometrically.
             for byte in bytes {
                 // `"` and `\` are ASCII, so they never occur inside a multi-byte sequence.
                 if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { literal.append(UInt8(ascii: "\\")) }

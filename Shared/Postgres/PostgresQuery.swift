@@ -140,7 +140,7 @@ public struct PostgresQuery: Sendable, ExpressibleByStringInterpolation, CustomS
             let type = Swift.type(of: parameter)
             let value: PostgresEncodedValue
             do {
-                value = try parameter.encodePostgres()
+                value = try parameter.encodePostgresParameter()
             } catch {
                 throw PostgresError(
                     code: .encoding, message: "parameter $\(index + 1) (\(type)) could not be encoded: \(error)",

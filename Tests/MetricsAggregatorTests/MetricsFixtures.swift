@@ -11,8 +11,36 @@ import TestSupport
 enum MetricsFixtures {
     static let operatorToken = "metrics-test-operator-token"
 
+    /// Every topic the aggregator reads (with its dead-letter topic) or writes, under `prefix`.
     static func topics(_ prefix: String) -> [String] {
-        ["incidents.normalized", "incidents.normalized.dlt", "metrics.incidents"].map { prefix + $0 }
+        let inputs = ["incidents.normalized", "alerts.delivered", "meetings.events", "feedback.responses"]
+        let outputs = ["metrics.incidents", "metrics.response-times", "metrics.alerts", "metrics.engagement", "metrics.hotspots"]
+        return (inputs + inputs.map { $0 + ".dlt" } + outputs).map { prefix + $0 }
+    }
+
+    /// A binary-mode CloudEvent record of `payload`.
+    static func event(_ payload: some Encodable, type: String, id: String = UUID().uuidString.lowercased(), key: String, topic: String) throws -> KafkaRecord {
+        try CloudEvent(id: id, source: "/test", type: type, payload: payload).kafkaRecord(topic: topic, key: key)
+    }
+
+    /// `GET path` on the service in the operator scope, as a JSON object.
+    static func getJSON(_ service: ServiceProcess, _ path: String, operator: Bool = true) async throws -> [String: Any] {
+        let answer = try await HTTPProbe.exchange("GET", service.baseURL + path, bearer: `operator` ? operatorToken : nil)
+        guard answer.status == 200, let object = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any] else {
+            throw TestDatabaseError("GET \(path) answered \(answer.status): \(answer.body)")
+        }
+        return object
+    }
+
+    /// The series of `GET /v1/metrics/...` keyed by window start.
+    static func series(_ service: ServiceProcess, _ path: String, operator: Bool = true) async throws -> [Date: [String: Any]] {
+        let object = try await getJSON(service, path, operator: `operator`)
+        var result: [Date: [String: Any]] = [:]
+        for point in object["series"] as? [[String: Any]] ?? [] {
+            guard let start = (point["window_start"] as? String).flatMap(RFC3339.date(from:)) else { continue }
+            result[start] = point
+        }
+        return result
     }
 
     static func start(databaseURL: String, prefix: String, extra: [String: String] = [:]) async throws -> ServiceProcess {
@@ -69,9 +97,19 @@ enum MetricsFixtures {
         return Int(try rows.first?.decode(0, as: Int64.self) ?? 0)
     }
 
-    static func waitUntilApplied(_ postgres: PostgresClient, topic: String, count: Int, timeout: Duration = .seconds(180)) async throws {
-        try await eventually("\(count) records of \(topic) applied", timeout: timeout, interval: .milliseconds(200)) {
-            try await applied(postgres, topic: topic) >= count
+    /// Waits until `count` records of `topic` are applied; a failure quotes the end of the
+    /// service's log when `service` is given.
+    static func waitUntilApplied(
+        _ postgres: PostgresClient, topic: String, count: Int, timeout: Duration = .seconds(180), service: ServiceProcess? = nil
+    ) async throws {
+        do {
+            try await eventually("\(count) records of \(topic) applied", timeout: timeout, interval: .milliseconds(200)) {
+                if let service, !service.process.isRunning { throw TestDatabaseError("the aggregator exited") }
+                return try await applied(postgres, topic: topic) >= count
+            }
+        } catch {
+            guard let service else { throw error }
+            throw TestDatabaseError("\(error); aggregator log:\n" + service.process.standardError.split(separator: "\n").suffix(40).joined(separator: "\n"))
         }
     }
 

@@ -21,7 +21,7 @@ enum AlertOutcomes {
     static func record(_ outcomes: [DeliveryOutcomeInput], cache: inout WindowCache, in connection: PostgresConnection) async throws -> Set<MetricRow> {
         var unique: [UUID: DeliveryOutcomeInput] = [:]
         for outcome in outcomes where unique[outcome.deliveryId] == nil { unique[outcome.deliveryId] = outcome }
-        let list = unique.values.sorted { $0.deliveryId.uuidString < $1.deliveryId.uuidString }
+        let list = unique.values.sorted { $0.deliveryId.precedes($1.deliveryId) }
         guard !list.isEmpty else { return [] }
         let inserted = try await connection.query("""
             INSERT INTO metric_alert_deliveries (delivery_id, finished_at, channel, role, outcome, latency_ms)

@@ -15,7 +15,7 @@ enum IncidentAggregates {
         var latest: Date?
     }
 
-    static func apply(_ incidents: [CountedIncident], cache: WindowCache, in connection: PostgresConnection) async throws -> Result {
+    static func apply(_ incidents: [CountedIncident], cache: WindowCache, timer: inout PhaseTimer, in connection: PostgresConnection) async throws -> Result {
         var firsts: [UUID: CountedIncident] = [:]
         var later: Set<UUID> = []
         for incident in incidents {
@@ -26,8 +26,9 @@ enum IncidentAggregates {
         var latest: Date?
 
         if !firsts.isEmpty {
-            let list = firsts.values.sorted { $0.id.uuidString < $1.id.uuidString }
+            let list = firsts.values.sorted { $0.id.precedes($1.id) }
             let inserted = try await insertNew(list, in: connection)
+            timer.mark("state_insert")
             for incident in list where inserted.contains(incident.id) {
                 counter.apply(incident, previous: nil)
                 latest = max(latest ?? incident.occurredAt, incident.occurredAt)
@@ -44,6 +45,7 @@ enum IncidentAggregates {
             }
             try await save(touched.compactMap { counter.changed[$0] }, in: connection)
         }
+        timer.mark("counting")
         return Result(counter: counter, latest: latest)
     }
 
@@ -81,7 +83,7 @@ enum IncidentAggregates {
 
     static func save(_ incidents: [CountedIncident], in connection: PostgresConnection) async throws {
         guard !incidents.isEmpty else { return }
-        let sorted = incidents.sorted { $0.id.uuidString < $1.id.uuidString }
+        let sorted = incidents.sorted { $0.id.precedes($1.id) }
         try await connection.execute("""
             INSERT INTO metric_incident_state (incident_id, revision, occurred_at, reported_at, closed_at, area_id, category, category_group, cell, sensitive)
             SELECT * FROM unnest(\(sorted.map(\.id))::uuid[], \(sorted.map(\.revision))::int[], \(sorted.map(\.occurredAt))::timestamptz[],
@@ -95,12 +97,13 @@ enum IncidentAggregates {
     }
 
     static func writeCellCounts(_ deltas: [IncidentCounter.CellDay: Int], in connection: PostgresConnection) async throws {
-        let changes = deltas.filter { $0.value != 0 }.sorted { ($0.key.cell, $0.key.day) < ($1.key.cell, $1.key.day) }
+        let changes = deltas.filter { $0.value != 0 }.sorted { ($0.key.cell, $0.key.day, $0.key.area) < ($1.key.cell, $1.key.day, $1.key.area) }
         guard !changes.isEmpty else { return }
         try await connection.execute("""
-            INSERT INTO metric_cell_counts (cell, day, count)
-            SELECT * FROM unnest(\(changes.map(\.key.cell))::text[], \(changes.map(\.key.day))::bigint[], \(changes.map(\.value))::int[])
-            ON CONFLICT (cell, day) DO UPDATE SET count = metric_cell_counts.count + EXCLUDED.count
+            INSERT INTO metric_cell_counts (cell, day, area_id, count)
+            SELECT * FROM unnest(\(changes.map(\.key.cell))::text[], \(changes.map(\.key.day))::bigint[], \(changes.map(\.key.area))::text[],
+                                 \(changes.map(\.value))::int[])
+            ON CONFLICT (cell, day, area_id) DO UPDATE SET count = metric_cell_counts.count + EXCLUDED.count
             """)
     }
 }

@@ -26,12 +26,13 @@ struct IncidentCounter {
     private(set) var responseTimeKeys: Set<WindowKey> = []
     /// Hotspot cells an incident entered or left.
     private(set) var cells: Set<String> = []
-    /// Changes of the per-cell, per-UTC-day counts the hotspot rule reads.
+    /// Changes of the per-cell, per-UTC-day, per-area counts the hotspot rule reads.
     private(set) var cellDays: [CellDay: Int] = [:]
 
     struct CellDay: Hashable {
         var cell: String
         var day: Int64
+        var area: String
     }
     /// The state after everything applied so far, for the incidents touched.
     private(set) var changed: [UUID: CountedIncident] = [:]
@@ -85,7 +86,7 @@ struct IncidentCounter {
         if let cell = incident.cell {
             cells.insert(cell)
             let day = Int64((incident.occurredAt.timeIntervalSince1970 / 86_400).rounded(.down))
-            cellDays[CellDay(cell: cell, day: day), default: 0] += Int(delta)
+            cellDays[CellDay(cell: cell, day: day, area: incident.area), default: 0] += Int(delta)
         }
         for (granularity, window) in zip(Granularity.allCases, windows) {
             for dimension in dimensions {

@@ -21,12 +21,18 @@ struct HotspotTracker: Sendable {
         var pValue: Double
     }
 
-    /// The area most of the cell's recent incidents were counted in (cells straddle borders).
-    func dominantArea(_ cell: String, from: Date, to: Date, in connection: PostgresConnection) async throws -> String {
-        try await connection.query("""
-            SELECT area_id FROM metric_incident_state WHERE cell = \(cell) AND occurred_at >= \(from) AND occurred_at < \(to)
-            GROUP BY area_id ORDER BY count(*) DESC, area_id LIMIT 1
-            """).first?.decode(0, as: String.self) ?? "unassigned"
+    /// The area most of each cell's recent incidents were counted in (cells straddle borders).
+    func dominantAreas(_ cells: [String], fromDay: Int64, toDay: Int64, in connection: PostgresConnection) async throws -> [String: String] {
+        var areas: [String: String] = [:]
+        for row in try await connection.query("""
+            SELECT DISTINCT ON (cell) cell, area_id FROM metric_cell_counts
+            WHERE cell = ANY(\(cells)) AND day BETWEEN \(fromDay) AND \(toDay)
+            GROUP BY cell, area_id ORDER BY cell, sum(count) DESC, area_id
+            """) {
+            let (cell, area) = try row.decode((String, String).self)
+            areas[cell] = area
+        }
+        return areas
     }
 
     func evaluate(cells touched: Set<String>, at reference: Date, now: Date, in connection: PostgresConnection) async throws -> [HotspotEpisode] {
@@ -39,12 +45,17 @@ struct HotspotTracker: Sendable {
         }
         let cells = Array(touched.union(open.keys)).sorted()
         guard !cells.isEmpty else { return [] }
-        let firstSeen = try await connection.query("SELECT min(occurred_at) FROM metric_incident_state").first?.decode(0, as: Date?.self) ?? nil
         // Whole UTC days: the 7 up to and including the watermark's, and the 28 before.
         let today = Int64((reference.timeIntervalSince1970 / 86_400).rounded(.down))
         let dayEnd = Date(timeIntervalSince1970: Double(today + 1) * 86_400)
-        let firstDay = firstSeen.map { Date(timeIntervalSince1970: ($0.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400) }
         let recentFirst = today - 6, baselineFirst = today - 34
+        // The baseline covers the days since the first incident seen anywhere within it: after
+        // a gap in the data (a source that stopped for a month) a cell's empty baseline says
+        // nothing, and every cell would otherwise look like a hotspot.
+        let firstSeen = try await connection.query("""
+            SELECT min(occurred_at) FROM metric_incident_state WHERE occurred_at >= \(Date(timeIntervalSince1970: Double(baselineFirst) * 86_400))
+            """).first?.decode(0, as: Date?.self) ?? nil
+        let firstDay = firstSeen.map { Date(timeIntervalSince1970: ($0.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400) }
         var evaluated: [(cell: String, recent: Int, evaluation: HotspotRule.Evaluation?)] = []
         for row in try await connection.query("""
             SELECT c.cell,
@@ -67,10 +78,9 @@ struct HotspotTracker: Sendable {
         var episodes: [HotspotEpisode] = []
         for (cell, recent, evaluation) in evaluated {
             let significant = evaluation.map { rule.significant($0, activeCells: activeCells) } ?? false
-            let open = open[cell]
-            guard significant || open != nil, !(significant && open != nil && evaluation?.count7d == open?.count7d) else { continue }
-            let area = try await dominantArea(cell, from: Date(timeIntervalSince1970: Double(recentFirst) * 86_400), to: dayEnd, in: connection)
-            if let episode = open {
+            // The area is filled in below, for the cells that have something to report.
+            let area = ""
+            if let episode = open[cell] {
                 if !significant {
                     episodes.append(HotspotEpisode(
                         episodeId: episode.id, cell: cell, area: area, phase: .end, count7d: recent, baseline28d: evaluation?.expected ?? 0,
@@ -88,16 +98,18 @@ struct HotspotTracker: Sendable {
             }
         }
         guard !episodes.isEmpty else { return [] }
-        for episode in episodes {
-            try await connection.execute("""
-                INSERT INTO metric_hotspot_episodes (episode_id, cell, area_id, phase, count_7d, baseline_28d, p_value, started_at, updated_at, ended_at)
-                VALUES (\(episode.episodeId), \(episode.cell), \(episode.area), \(episode.phase.rawValue), \(episode.count7d), \(episode.baseline28d),
-                        \(episode.pValue), \(episode.startedAt), \(episode.updatedAt), \(episode.endedAt))
-                ON CONFLICT (episode_id) DO UPDATE SET
-                    area_id = EXCLUDED.area_id, phase = EXCLUDED.phase, count_7d = EXCLUDED.count_7d, baseline_28d = EXCLUDED.baseline_28d,
-                    p_value = EXCLUDED.p_value, updated_at = EXCLUDED.updated_at, ended_at = EXCLUDED.ended_at
-                """)
-        }
+        let areas = try await dominantAreas(episodes.map(\.cell), fromDay: recentFirst, toDay: today, in: connection)
+        for index in episodes.indices { episodes[index].area = areas[episodes[index].cell] ?? "unassigned" }
+        try await connection.execute("""
+            INSERT INTO metric_hotspot_episodes (episode_id, cell, area_id, phase, count_7d, baseline_28d, p_value, started_at, updated_at, ended_at)
+            SELECT * FROM unnest(\(episodes.map(\.episodeId))::uuid[], \(episodes.map(\.cell))::text[], \(episodes.map(\.area))::text[],
+                                 \(episodes.map(\.phase.rawValue))::text[], \(episodes.map(\.count7d))::int[], \(episodes.map(\.baseline28d))::float8[],
+                                 \(episodes.map(\.pValue))::float8[], \(episodes.map(\.startedAt))::timestamptz[], \(episodes.map(\.updatedAt))::timestamptz[],
+                                 \(episodes.map(\.endedAt))::timestamptz[])
+            ON CONFLICT (episode_id) DO UPDATE SET
+                area_id = EXCLUDED.area_id, phase = EXCLUDED.phase, count_7d = EXCLUDED.count_7d, baseline_28d = EXCLUDED.baseline_28d,
+                p_value = EXCLUDED.p_value, updated_at = EXCLUDED.updated_at, ended_at = EXCLUDED.ended_at
+            """)
         let events = try episodes.map { episode in
             let event = try CloudEvent(
                 id: "\(episode.episodeId.uuidString.lowercased())#\(episode.phase.rawValue)#\(MetricTime.string(episode.updatedAt ?? episode.startedAt))#\(episode.count7d)",

@@ -55,8 +55,26 @@ struct DeliveryOutcomeInput: Decodable, Sendable, Equatable {
     static let channels: Set<String> = ["webhook", "email", "sms"]
 }
 
-/// A record with what it decoded to.
+/// A record with what it decoded to. Only an unreadable record keeps its bytes (for the
+/// dead-letter topic); of the others just the position stays, so records waiting for their
+/// flush cost little memory.
 struct DecodedRecord: Sendable {
     var message: KafkaMessage
     var input: MetricInput
+
+    init(message: KafkaMessage, input: MetricInput) {
+        self.message = message
+        self.input = input
+    }
+
+    init(decoding message: KafkaMessage, with decoder: MetricInputDecoder) {
+        let input = decoder.decode(message)
+        var kept = message
+        if case .invalid = input {} else {
+            kept.value = []
+            kept.headers = []
+            kept.key = nil
+        }
+        self.init(message: kept, input: input)
+    }
 }

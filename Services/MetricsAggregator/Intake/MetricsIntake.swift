@@ -70,9 +70,14 @@ public struct MetricsIntake: Service {
             group.addTask { try await read() }
             group.addTask { try await applyFlushes() }
             do {
-                try await group.waitForAll()
+                // next(), not waitForAll(): the latter waits for every child before throwing.
+                while try await group.next() != nil {}
             } catch {
+                // A flush that fails for good (not a database outage) stops the service; the
+                // reader must not keep the group waiting on the next batch.
+                logger.error("metrics intake stopped", metadata: ["error": "\(error)"])
                 buffer.finish()
+                group.cancelAll()
                 throw error
             }
         }
@@ -82,7 +87,7 @@ public struct MetricsIntake: Service {
     private func read() async throws {
         defer { buffer.finish() }
         for try await batch in consumer.batches {
-            await buffer.push(batch.map { DecodedRecord(message: $0, input: decoder.decode($0)) })
+            await buffer.push(batch.map { DecodedRecord(decoding: $0, with: decoder) })
         }
     }
 

@@ -75,10 +75,12 @@ struct MetricPayloadWriter {
         bytes.append(contentsOf: text.utf8)
     }
 
+    /// Whole seconds written as `RFC3339.string` writes them: with milliseconds.
     private mutating func time(_ epoch: Int64) {
         var buffer = [UInt8](repeating: 0, count: 20)
         MetricTime.write(epoch: epoch, into: &buffer)
-        bytes.append(contentsOf: buffer)
+        bytes.append(contentsOf: buffer[0..<19])
+        raw(".000Z")
     }
 
     /// A JSON number as JSONEncoder writes a Double: integral values without a fraction.

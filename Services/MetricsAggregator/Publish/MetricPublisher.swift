@@ -67,9 +67,11 @@ struct MetricPublisher: Service {
             let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey))")
             guard try locked.first?.decode(0, as: Bool.self) == true else { return 0 }
             guard let batch = try await MetricUpdateLog.unpublished(limit: 1, in: connection).first else { return 0 }
-            let records = try await self.records(batch)
-            for start in stride(from: 0, to: records.count, by: 20_000) {
-                try await producer.sendAll(Array(records[start..<min(start + 20_000, records.count)]))
+            let entries = try await dimensions.entries(Set(batch.updates.map(\.dimensionID)))
+            // Built and sent a slice at a time: a flush may carry a hundred thousand updates.
+            for start in stride(from: 0, to: batch.updates.count, by: Self.sliceSize) {
+                let slice = batch.updates[start..<min(start + Self.sliceSize, batch.updates.count)]
+                try await producer.sendAll(try records(slice, createdAt: batch.createdAt, entries: entries))
             }
             try await MetricUpdateLog.markPublished(batch.id, in: connection)
             published.increment(by: batch.updates.count)
@@ -77,28 +79,28 @@ struct MetricPublisher: Service {
         }
     }
 
-    func records(_ batch: MetricUpdateLog.Batch) async throws -> [KafkaRecord] {
-        let entries = try await dimensions.entries(Set(batch.updates.map(\.dimensionID)))
-        let time = RFC3339.string(from: batch.createdAt)
+    static let sliceSize = 5000
+    // The attributes every metric event shares, built once (each header owns its bytes).
+    static let fixedHeaders = [
+        KafkaHeader(key: "ce_specversion", string: CloudEvent.specVersion), KafkaHeader(key: "ce_source", string: MetricMessage.source),
+        KafkaHeader(key: "ce_type", string: EventType.metric), KafkaHeader(key: "content-type", string: "application/json"),
+    ]
+
+    func records(_ updates: ArraySlice<MetricUpdate>, createdAt: Date, entries: [Int32: DimensionSets.Entry]) throws -> [KafkaRecord] {
+        let time = KafkaHeader(key: "ce_time", string: RFC3339.string(from: createdAt))
         var records: [KafkaRecord] = []
-        records.reserveCapacity(batch.updates.count)
-        for update in batch.updates {
+        records.reserveCapacity(updates.count)
+        for update in updates {
             guard let entry = entries[update.dimensionID] else {
                 throw MetricsStoreError(.dimensionSetMissing, "dimension set \(update.dimensionID) is unknown")
             }
             let withheld = suppression.withholds(count: update.count, sensitive: update.metric.isSensitive(entry.set))
             let key = update.messageKey(entry.set)
-            let payload = MetricPayloadWriter.payload(update, dimensions: entry.set, withheld: withheld, computedAt: batch.createdAt)
+            let payload = MetricPayloadWriter.payload(update, dimensions: entry.set, withheld: withheld, computedAt: createdAt)
             records.append(KafkaRecord(
                 topic: topicPrefix + update.metric.topic.rawValue, key: Array(key.utf8), value: payload,
-                headers: [
-                    KafkaHeader(key: "ce_specversion", string: CloudEvent.specVersion),
-                    KafkaHeader(key: "ce_id", string: key + "#" + String(update.revision)),
-                    KafkaHeader(key: "ce_source", string: MetricMessage.source),
-                    KafkaHeader(key: "ce_type", string: EventType.metric),
-                    KafkaHeader(key: "content-type", string: "application/json"),
-                    KafkaHeader(key: "ce_time", string: time),
-                    KafkaHeader(key: "ce_subject", string: key),
+                headers: Self.fixedHeaders + [
+                    KafkaHeader(key: "ce_id", string: key + "#" + String(update.revision)), time, KafkaHeader(key: "ce_subject", string: key),
                 ]))
         }
         return records

@@ -29,14 +29,15 @@ extension MetricsStore {
             }
             let previous = try await IncidentAggregates.load(Array(current.keys), in: connection)
             var counter = IncidentCounter(cache: cache)
-            for (id, incident) in current.sorted(by: { $0.key.uuidString < $1.key.uuidString }) where previous[id] != incident {
+            for (id, incident) in current.sorted(by: { $0.key.precedes($1.key) }) where previous[id] != incident {
                 counter.replace(previous[id], with: incident)
             }
             summary.incidents = current.count
             try await IncidentAggregates.save(Array(counter.changed.values), in: connection)
             var outcome = Outcome()
+            var timer = PhaseTimer()
             let watermark = try await connection.query("SELECT max(occurred_at) FROM metric_incident_state").first?.decode(0, as: Date?.self) ?? nil
-            let updates = try await write(counter, watermark: watermark.map { min($0, now.addingTimeInterval(Self.watermarkLead)) }, now: now, outcome: &outcome, in: connection)
+            let updates = try await write(counter, watermark: watermark.map { min($0, now.addingTimeInterval(Self.watermarkLead)) }, now: now, outcome: &outcome, timer: &timer, in: connection)
             try await MetricUpdateLog.append(updates, in: connection)
             summary.changedWindows = updates.count
             return summary

@@ -75,9 +75,12 @@ public final class MetricsStore: Sendable {
     ) async throws -> Outcome {
         guard !flush.isEmpty else { return Outcome() }
         let cache = state.withLockedValue { $0.cache }
+        var timer = PhaseTimer()
         let result = try await postgres.withTransaction { connection -> (Outcome, WindowCache, Date?) in
             var outcome = Outcome()
+            timer = PhaseTimer()
             let fresh = try await self.fresh(flush, outcome: &outcome, in: connection)
+            timer.mark("offsets")
             guard !fresh.isEmpty else { return (outcome, cache, nil) }
 
             var incidents: [CountedIncident] = []
@@ -100,10 +103,10 @@ public final class MetricsStore: Sendable {
             var windowCache = cache
             var latest: Date?
             if !incidents.isEmpty {
-                let applied = try await IncidentAggregates.apply(incidents, cache: windowCache, in: connection)
+                let applied = try await IncidentAggregates.apply(incidents, cache: windowCache, timer: &timer, in: connection)
                 latest = applied.latest
                 let watermark = try await self.watermark(including: latest, now: now, in: connection)
-                updates += try await self.write(applied.counter, watermark: watermark, now: now, outcome: &outcome, in: connection)
+                updates += try await self.write(applied.counter, watermark: watermark, now: now, outcome: &outcome, timer: &timer, in: connection)
                 windowCache = applied.counter.windowCache
             }
             let finalUpTo = try await self.finalUpTo(now: now, latest: latest, in: connection)
@@ -120,11 +123,21 @@ public final class MetricsStore: Sendable {
                 updates += try await windows.replace(
                     .perceivedSafety, try await PerceivedSafety.recompute(rows, in: connection), finalUpTo: finalUpTo, in: connection)
             }
+            timer.mark("other_metrics")
             updates += try await windows.announceFinal(upTo: finalUpTo, in: connection)
+            timer.mark("final")
             outcome.changedWindows = updates.count
             try await MetricUpdateLog.append(updates, in: connection)
             try await self.storeOffsets(fresh, in: connection)
+            timer.mark("log")
             return (outcome, windowCache, latest)
+        }
+        timer.mark("commit")
+        if logger.logLevel <= .debug {
+            var metadata = timer.metadata
+            metadata["flush.records"] = "\(flush.count)"
+            metadata["flush.updates"] = "\(result.0.changedWindows)"
+            logger.debug("flush applied", metadata: metadata)
         }
         state.withLockedValue { state in
             state.cache = result.1
@@ -178,18 +191,22 @@ public final class MetricsStore: Sendable {
     /// Writes what `counter` collected — count deltas, hotspot cell counts, response times,
     /// hotspot episodes — and returns the changed window rows.
     func write(
-        _ counter: IncidentCounter, watermark: Date?, now: Date, outcome: inout Outcome, in connection: PostgresConnection
+        _ counter: IncidentCounter, watermark: Date?, now: Date, outcome: inout Outcome, timer: inout PhaseTimer, in connection: PostgresConnection
     ) async throws -> [MetricUpdate] {
         outcome.changedIncidents = counter.changed.count
         let finalUpTo = finalUpTo(watermark)
         try await IncidentAggregates.writeCellCounts(counter.cellDays, in: connection)
+        timer.mark("cell_counts")
         var updates = try await windows.add(.incidents, counter.rowDeltas, finalUpTo: finalUpTo, in: connection)
+        timer.mark("incident_windows")
         let responseTimes = try await ResponseTimes.recompute(counter.responseTimeKeys, in: connection)
         updates += try await windows.replace(.responseTimes, responseTimes, finalUpTo: finalUpTo, in: connection)
+        timer.mark("response_times")
         // Hotspots are judged at the event-time watermark.
         if let watermark, !counter.cells.isEmpty {
             outcome.hotspotEpisodes = try await hotspots.evaluate(cells: counter.cells, at: watermark, now: now, in: connection).count
         }
+        timer.mark("hotspots")
         return updates
     }
 

@@ -80,6 +80,7 @@ struct WindowRows: Sendable {
     /// re-emitted with its revision + 1 (the grace period decides when a window is announced
     /// final). At most `limit` per flush; the rest follow with the next ones.
     func announceFinal(upTo: Int64, limit: Int = 20_000, in connection: PostgresConnection) async throws -> [MetricUpdate] {
+        guard upTo > Int64.min else { return [] }   // no watermark yet
         let rows = try await connection.query("""
             UPDATE metric_values v SET final = true, revision = v.revision + 1
             FROM (SELECT dimension_id, granularity, window_start FROM metric_values
