@@ -61,6 +61,8 @@ if [ "$DEMO" != "0" ]; then
         if bash "$ROOT/scripts/demo-alerts.sh"; then
             say "showing the meeting scheduler (scripts/demo-meetings.sh)"
             bash "$ROOT/scripts/demo-meetings.sh" || say "WARNING: scripts/demo-meetings.sh failed (exit $?); the services keep running"
+            say "showing the metrics (scripts/demo-metrics.sh)"
+            bash "$ROOT/scripts/demo-metrics.sh" || say "WARNING: scripts/demo-metrics.sh failed (exit $?); the services keep running"
         else
             say "WARNING: scripts/demo-alerts.sh failed (exit $?); the services keep running"
         fi

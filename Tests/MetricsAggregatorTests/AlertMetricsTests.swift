@@ -87,7 +87,7 @@ struct AlertMetricsTests {
                             #expect(point["count"] as? Int == chosen.count)
                             #expect(point["delivered"] as? Int == count(.delivered))
                             #expect(point["failed"] as? Int == count(.failed))
-                            #expect(point["suppressed"] as? Int == count(.suppressed))
+                            #expect(point["suppressed_deliveries"] as? Int == count(.suppressed))
                             #expect(point["cancelled"] as? Int == count(.cancelled))
                             let attempted = count(.delivered) + count(.failed)
                             #expect(Self.close(point["success_ratio"], attempted == 0 ? nil : Double(count(.delivered)) / Double(attempted)))

@@ -50,8 +50,12 @@ enum IncidentAggregates {
     }
 
     /// Inserts the states of first revisions; returns the ids that were new.
-    static func insertNew(_ incidents: [CountedIncident], in connection: PostgresConnection) async throws -> Set<UUID> {
-        let rows = try await connection.query("""
+    static func insertNew(_ all: [CountedIncident], in connection: PostgresConnection) async throws -> Set<UUID> {
+        var ids: Set<UUID> = []
+        ids.reserveCapacity(all.count)
+        for start in stride(from: 0, to: all.count, by: WindowRows.statementRows) {
+            let incidents = all[start..<min(start + WindowRows.statementRows, all.count)]
+            let rows = try await connection.query("""
             INSERT INTO metric_incident_state (incident_id, revision, occurred_at, reported_at, closed_at, area_id, category, category_group, cell, sensitive)
             SELECT * FROM unnest(\(incidents.map(\.id))::uuid[], \(incidents.map(\.revision))::int[], \(incidents.map(\.occurredAt))::timestamptz[],
                                  \(incidents.map(\.reportedAt))::timestamptz[], \(incidents.map(\.closedAt))::timestamptz[], \(incidents.map(\.area))::text[],
@@ -59,9 +63,8 @@ enum IncidentAggregates {
             ON CONFLICT (incident_id) DO NOTHING
             RETURNING incident_id
             """)
-        var ids: Set<UUID> = []
-        ids.reserveCapacity(rows.count)
-        for row in rows { ids.insert(try row.decode(0, as: UUID.self)) }
+            for row in rows { ids.insert(try row.decode(0, as: UUID.self)) }
+        }
         return ids
     }
 
@@ -97,13 +100,15 @@ enum IncidentAggregates {
     }
 
     static func writeCellCounts(_ deltas: [IncidentCounter.CellDay: Int], in connection: PostgresConnection) async throws {
-        let changes = deltas.filter { $0.value != 0 }.sorted { ($0.key.cell, $0.key.day, $0.key.area) < ($1.key.cell, $1.key.day, $1.key.area) }
-        guard !changes.isEmpty else { return }
-        try await connection.execute("""
+        let all = deltas.filter { $0.value != 0 }.sorted { ($0.key.cell, $0.key.day, $0.key.area) < ($1.key.cell, $1.key.day, $1.key.area) }
+        for start in stride(from: 0, to: all.count, by: WindowRows.statementRows) {
+            let changes = all[start..<min(start + WindowRows.statementRows, all.count)]
+            try await connection.execute("""
             INSERT INTO metric_cell_counts (cell, day, area_id, count)
             SELECT * FROM unnest(\(changes.map(\.key.cell))::text[], \(changes.map(\.key.day))::bigint[], \(changes.map(\.key.area))::text[],
                                  \(changes.map(\.value))::int[])
             ON CONFLICT (cell, day, area_id) DO UPDATE SET count = metric_cell_counts.count + EXCLUDED.count
             """)
+        }
     }
 }

@@ -20,10 +20,36 @@ public struct WindowKey: Hashable, Sendable {
 /// its count away from where the previous revision put it. Revisions no newer than the one
 /// already counted — a duplicate delivery, a replay, a revision overtaken by a later one —
 /// change nothing, which makes applying the same stream twice a no-op.
+///
+/// The hot path counts with small integer keys: each distinct area × category × group of the
+/// flush gets local ids for its four dimension sets once, so an incident costs one string
+/// lookup and sixteen integer-keyed additions.
 struct IncidentCounter {
-    private(set) var deltas: [WindowKey: Int64] = [:]
+    /// A window row by local dimension id (an index into `dimensionSets`), granularity and start.
+    struct CountKey: Hashable {
+        var dimension: Int32
+        var granularity: Granularity
+        var start: Int64
+    }
+
+    struct CountChange {
+        var end: Int64
+        var delta: Int64
+    }
+
+    private(set) var counts: [CountKey: CountChange] = [:]
+    /// The dimension sets by local id.
+    private(set) var dimensionSets: [MetricDimensions] = []
+    private var localIDs: [DimensionsOf: [Int32]] = [:]
+    private var localByDimensions: [MetricDimensions: Int32] = [:]
     /// Response-time rows a closed incident entered or left: recomputed from the state table.
-    private(set) var responseTimeKeys: Set<WindowKey> = []
+    private(set) var responseTimeKeys: Set<CountKey> = []
+
+    private struct DimensionsOf: Hashable {
+        var area: String
+        var category: String
+        var group: String
+    }
     /// Hotspot cells an incident entered or left.
     private(set) var cells: Set<String> = []
     /// Changes of the per-cell, per-UTC-day, per-area counts the hotspot rule reads.
@@ -64,24 +90,22 @@ struct IncidentCounter {
         }
     }
 
-    /// The nonzero changes (a revision that moved nothing cancels out).
+    /// The nonzero changes (a revision that moved nothing cancels out), as window keys.
     var netDeltas: [(key: WindowKey, delta: Int64)] {
-        deltas.filter { $0.value != 0 }.map { ($0.key, $0.value) }.sorted { $0.key.messageKey < $1.key.messageKey }
+        counts.filter { $0.value.delta != 0 }.map { (windowKey($0.key), $0.value.delta) }.sorted { $0.key.messageKey < $1.key.messageKey }
     }
 
-    /// The nonzero changes as window rows, in no particular order (the writer sorts by id).
-    var rowDeltas: [(row: MetricRow, delta: Int64)] {
-        var result: [(row: MetricRow, delta: Int64)] = []
-        result.reserveCapacity(deltas.count)
-        for (key, delta) in deltas where delta != 0 { result.append((key.row, delta)) }
-        return result
+    func windowKey(_ key: CountKey) -> WindowKey {
+        WindowKey(
+            granularity: key.granularity, start: Date(timeIntervalSince1970: Double(key.start)),
+            end: Date(timeIntervalSince1970: Double(counts[key]?.end ?? key.start)), dimensions: dimensionSets[Int(key.dimension)])
     }
 
     var windowCache: WindowCache { cache }
 
     private mutating func add(_ incident: CountedIncident, _ delta: Int64) {
         let windows = cache.windows(containing: incident.occurredAt)
-        let dimensions = MetricDimensions.of(incident)
+        let ids = localDimensionIDs(incident)
         let closed = incident.closedAt != nil
         if let cell = incident.cell {
             cells.insert(cell)
@@ -89,11 +113,33 @@ struct IncidentCounter {
             cellDays[CellDay(cell: cell, day: day, area: incident.area), default: 0] += Int(delta)
         }
         for (granularity, window) in zip(Granularity.allCases, windows) {
-            for dimension in dimensions {
-                let key = WindowKey(granularity: granularity, start: window.start, end: window.end, dimensions: dimension)
-                deltas[key, default: 0] += delta
-                if closed && dimension.group == nil { responseTimeKeys.insert(key) }
+            let start = Int64(window.start.timeIntervalSince1970.rounded(.down)), end = Int64(window.end.timeIntervalSince1970.rounded(.down))
+            for (index, id) in ids.enumerated() {
+                let key = CountKey(dimension: id, granularity: granularity, start: start)
+                counts[key, default: CountChange(end: end, delta: 0)].delta += delta
+                // Response times have no category-group rows (index 2).
+                if closed && index != 2 { responseTimeKeys.insert(key) }
             }
         }
+    }
+
+    /// Local ids of `MetricDimensions.of(incident)`, in that order.
+    private mutating func localDimensionIDs(_ incident: CountedIncident) -> [Int32] {
+        let of = DimensionsOf(area: incident.area, category: incident.category, group: incident.group)
+        if let ids = localIDs[of] { return ids }
+        var ids: [Int32] = []
+        for dimensions in MetricDimensions.of(incident) {
+            // Area totals, group totals and the total are shared by many area × category pairs.
+            if let existing = localByDimensions[dimensions] {
+                ids.append(existing)
+            } else {
+                let id = Int32(dimensionSets.count)
+                dimensionSets.append(dimensions)
+                localByDimensions[dimensions] = id
+                ids.append(id)
+            }
+        }
+        localIDs[of] = ids
+        return ids
     }
 }

@@ -25,13 +25,15 @@ public struct MetricDimensions: Hashable, Sendable {
         return object
     }
 
-    /// Every row one incident counts in: area × category, area total, category group, total.
+    /// Every row one incident counts in: area × category, area total, category group, total,
+    /// and the category over all areas. (Index 2, the group, has no response-time row.)
     static func of(_ incident: CountedIncident) -> [MetricDimensions] {
         [
             MetricDimensions(area: incident.area, category: incident.category),
             MetricDimensions(area: incident.area),
             MetricDimensions(group: incident.group),
             MetricDimensions(),
+            MetricDimensions(category: incident.category),
         ]
     }
 }

@@ -50,7 +50,7 @@ public enum MetricName: String, CaseIterable, Sendable, Codable {
         case .incidents: []
         case .responseTimes: ["p50_seconds", "p90_seconds", "mean_seconds"]
         case .alerts:
-            ["delivered", "failed", "suppressed", "cancelled", "success_ratio", "latency_p50_ms", "latency_p95_ms", "latency_mean_ms"]
+            ["delivered", "failed", "suppressed_deliveries", "cancelled", "success_ratio", "latency_p50_ms", "latency_p95_ms", "latency_mean_ms"]
         case .engagement:
             ["meetings_scheduled", "meetings_held", "invitations", "rsvps_accepted", "rsvps_declined", "rsvps_tentative", "attended",
              "attendance_rate"]

@@ -19,7 +19,7 @@ public struct MetricsAggregatorServices {
             postgres: context.postgres, consumer: groupID, calendar: WindowCalendar(timeZone: configuration.timeZone), grace: grace,
             logger: context.logger)
         let consumer = try MetricsIntake.makeConsumer(
-            configuration, store: store, logger: context.logger, maximumBatchSize: min(flushSize, 5000), prefetchKilobytes: prefetchKilobytes)
+            configuration, store: store, logger: context.logger, maximumBatchSize: min(flushSize, 2000), prefetchKilobytes: prefetchKilobytes)
         let intake = MetricsIntake(
             consumer: consumer, store: store, producer: context.producer, groupID: groupID, topicPrefix: configuration.topicPrefix,
             flushSize: flushSize, flushDelay: flushInterval, logger: context.logger)

@@ -93,6 +93,7 @@ public struct MetricsIntake: Service {
 
     /// The buffer → one transaction per flush → offsets marked for the group commit.
     private func applyFlushes() async throws {
+        var lastTrim = ContinuousClock.now
         while let flush = await buffer.next() {
             _ = try await retryingWhileDatabaseUnavailable(logger: logger, what: "a metrics flush") {
                 try await store.apply(flush) { invalid in
@@ -107,6 +108,10 @@ public struct MetricsIntake: Service {
             applied.increment(by: flush.count)
             flushes.increment()
             try consumer.markProcessed(flush.map(\.message))
+            if ContinuousClock.now - lastTrim > .seconds(1) {
+                lastTrim = .now
+                FreeMemory.release()
+            }
         }
     }
 }

@@ -48,6 +48,8 @@ struct MetricPublisher: Service {
             do {
                 sent = try await publishNext()
             } catch {
+                // Shutting down: what is not published yet is published by the next start.
+                if Task.isShuttingDownGracefully || Task.isCancelled { break }
                 logger.warning("metric publishing failed; will retry", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: pollInterval)
             }

@@ -7,7 +7,7 @@ import Postgres
 /// order). One row holds at most `entriesPerRow` entries, so a stream position
 /// `published_seq * 2^20 + index` never collides.
 enum MetricUpdateLog {
-    static let entriesPerRow = 100_000
+    static let entriesPerRow = 20_000
     static let indexBits: Int64 = 20
 
     struct Batch: Sendable {

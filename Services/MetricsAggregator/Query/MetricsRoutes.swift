@@ -31,10 +31,34 @@ struct MetricsRoutes: Sendable {
             try Self.json(try await Trends(postgres: postgres, dimensions: dimensions, calendar: calendar, suppression: suppression)
                 .report(request, operatorScope: isOperator(request)))
         }
+        router.get("/v1/dimensions") { request, _ in try Self.json(try await dimensionList(request)) }
         router.get("/v1/hotspots") { request, _ in try Self.json(try await hotspots(request)) }
         router.get("/v1/stream") { request, _ in
             try await MetricStream(postgres: postgres, dimensions: dimensions, suppression: suppression).response(request, operatorScope: isOperator(request))
         }
+    }
+
+    struct DimensionList: Encodable {
+        var metric: String
+        var dimensions: [[String: String]]
+    }
+
+    /// `GET /v1/dimensions?metric=…`: every dimension set the metric has rows for (which areas,
+    /// categories, channels, roles a dashboard can ask about), in key order.
+    func dimensionList(_ request: Request) async throws -> DimensionList {
+        let name = request.uri.queryParameters.get("metric").map { String($0) } ?? MetricName.incidents.rawValue
+        guard let metric = MetricName(rawValue: name) else {
+            throw ProblemDetails(status: .badRequest, title: "Invalid dimension query", errors: [
+                .init(field: "metric", code: "unknown", message: "expected one of " + MetricName.allCases.map(\.rawValue).joined(separator: ", ")),
+            ])
+        }
+        let rows = try await postgres.query("""
+            SELECT dimensions::text FROM metric_dimension_sets WHERE metric = \(metric.rawValue) ORDER BY dimension_key LIMIT 100000
+            """)
+        let sets = try rows.map { row in
+            (try? JSONSerialization.jsonObject(with: Data(try row.decode(0, as: String.self).utf8))) as? [String: String] ?? [:]
+        }
+        return DimensionList(metric: metric.rawValue, dimensions: sets)
     }
 
     struct HotspotList: Encodable {

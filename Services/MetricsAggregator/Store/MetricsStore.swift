@@ -197,9 +197,9 @@ public final class MetricsStore: Sendable {
         let finalUpTo = finalUpTo(watermark)
         try await IncidentAggregates.writeCellCounts(counter.cellDays, in: connection)
         timer.mark("cell_counts")
-        var updates = try await windows.add(.incidents, counter.rowDeltas, finalUpTo: finalUpTo, in: connection)
+        var updates = try await windows.add(.incidents, counter, finalUpTo: finalUpTo, in: connection)
         timer.mark("incident_windows")
-        let responseTimes = try await ResponseTimes.recompute(counter.responseTimeKeys, in: connection)
+        let responseTimes = try await ResponseTimes.recompute(Set(counter.responseTimeKeys.map(counter.windowKey)), in: connection)
         updates += try await windows.replace(.responseTimes, responseTimes, finalUpTo: finalUpTo, in: connection)
         timer.mark("response_times")
         // Hotspots are judged at the event-time watermark.

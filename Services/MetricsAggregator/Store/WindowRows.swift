@@ -5,39 +5,49 @@ import Postgres
 /// the update log. Rows are written in key order, so two aggregator instances sharing rows
 /// (coalition totals) lock them in the same order and never deadlock.
 struct WindowRows: Sendable {
+    /// Rows per statement of the big batch writes.
+    static let statementRows = 10_000
+
     let dimensions: DimensionSets
 
-    /// Adds `deltas` to the rows' counts (incident counts are additive). `finalUpTo`: rows
-    /// ending at or before it (epoch seconds) are final.
-    func add(_ metric: MetricName, _ deltas: [(row: MetricRow, delta: Int64)], finalUpTo: Int64, in connection: PostgresConnection) async throws -> [MetricUpdate] {
-        guard !deltas.isEmpty else { return [] }
-        let ids = try await dimensions.ids(metric, Set(deltas.map(\.row.dimensions)))
+    /// Adds the counter's deltas to the rows' counts (incident counts are additive). `finalUpTo`:
+    /// rows ending at or before it (epoch seconds) are final.
+    func add(_ metric: MetricName, _ counter: IncidentCounter, finalUpTo: Int64, in connection: PostgresConnection) async throws -> [MetricUpdate] {
+        guard !counter.counts.isEmpty else { return [] }
+        let sets = counter.dimensionSets.map(\.set)
+        let ids = try await dimensions.ids(metric, sets)
+        let byLocal = sets.map { ids[$0]! }
         var entries: [(id: Int32, granularity: Int16, start: Int64, end: Int64, delta: Int64)] = []
-        entries.reserveCapacity(deltas.count)
-        for (row, delta) in deltas where delta != 0 {
-            entries.append((ids[row.dimensions]!, row.granularity.code, row.startEpoch, row.endEpoch, delta))
+        entries.reserveCapacity(counter.counts.count)
+        for (key, change) in counter.counts where change.delta != 0 {
+            entries.append((byLocal[Int(key.dimension)], key.granularity.code, key.start, change.end, change.delta))
         }
         guard !entries.isEmpty else { return [] }
         entries.sort { ($0.id, $0.granularity, $0.start) < ($1.id, $1.granularity, $1.start) }
-        let rows = try await connection.query("""
-            INSERT INTO metric_values (dimension_id, granularity, window_start, window_end, count, final)
-            SELECT u.d, u.g, to_timestamp(u.s), to_timestamp(u.e), u.c, u.e <= \(finalUpTo)
-            FROM unnest(\(entries.map(\.id))::int[], \(entries.map(\.granularity))::smallint[], \(entries.map(\.start))::bigint[],
-                        \(entries.map(\.end))::bigint[], \(entries.map(\.delta))::bigint[]) WITH ORDINALITY AS u(d, g, s, e, c, n)
-            ORDER BY u.n
-            ON CONFLICT (dimension_id, granularity, window_start) DO UPDATE
-            SET count = metric_values.count + EXCLUDED.count, revision = metric_values.revision + 1,
-                final = metric_values.final OR EXCLUDED.final
-            RETURNING dimension_id, granularity, extract(epoch FROM window_start)::bigint, extract(epoch FROM window_end)::bigint,
-                      count, revision, final
-            """)
         var updates: [MetricUpdate] = []
-        updates.reserveCapacity(rows.count)
-        for row in rows {
-            let (id, granularity, start, end, count, revision, final) = try row.decode((Int32, Int16, Int64, Int64, Int64, Int32, Bool).self)
-            updates.append(MetricUpdate(
-                metric: metric, granularity: Granularity(code: granularity)!, dimensionID: id, windowStart: start, windowEnd: end,
-                count: count, values: [], revision: revision, final: final))
+        updates.reserveCapacity(entries.count)
+        // In statements of at most `statementRows`: libpq keeps its buffers at the size of the
+        // largest message it ever sent or received, for the life of the connection.
+        for chunkStart in stride(from: 0, to: entries.count, by: Self.statementRows) {
+            let chunk = entries[chunkStart..<min(chunkStart + Self.statementRows, entries.count)]
+            let rows = try await connection.query("""
+                INSERT INTO metric_values (dimension_id, granularity, window_start, window_end, count, final)
+                SELECT u.d, u.g, to_timestamp(u.s), to_timestamp(u.e), u.c, u.e <= \(finalUpTo)
+                FROM unnest(\(chunk.map(\.id))::int[], \(chunk.map(\.granularity))::smallint[], \(chunk.map(\.start))::bigint[],
+                            \(chunk.map(\.end))::bigint[], \(chunk.map(\.delta))::bigint[]) WITH ORDINALITY AS u(d, g, s, e, c, n)
+                ORDER BY u.n
+                ON CONFLICT (dimension_id, granularity, window_start) DO UPDATE
+                SET count = metric_values.count + EXCLUDED.count, revision = metric_values.revision + 1,
+                    final = metric_values.final OR EXCLUDED.final
+                RETURNING dimension_id, granularity, extract(epoch FROM window_start)::bigint, extract(epoch FROM window_end)::bigint,
+                          count, revision, final
+                """)
+            for row in rows {
+                let (id, granularity, start, end, count, revision, final) = try row.decode((Int32, Int16, Int64, Int64, Int64, Int32, Bool).self)
+                updates.append(MetricUpdate(
+                    metric: metric, granularity: Granularity(code: granularity)!, dimensionID: id, windowStart: start, windowEnd: end,
+                    count: count, values: [], revision: revision, final: final))
+            }
         }
         return updates
     }
@@ -85,7 +95,7 @@ struct WindowRows: Sendable {
             UPDATE metric_values v SET final = true, revision = v.revision + 1
             FROM (SELECT dimension_id, granularity, window_start FROM metric_values
                   WHERE NOT final AND window_end <= to_timestamp(\(upTo))
-                  ORDER BY dimension_id, granularity, window_start LIMIT \(limit) FOR UPDATE) due
+                  ORDER BY window_end LIMIT \(limit) FOR UPDATE) due
             WHERE (v.dimension_id, v.granularity, v.window_start) = (due.dimension_id, due.granularity, due.window_start)
             RETURNING v.dimension_id, v.granularity, extract(epoch FROM v.window_start)::bigint, extract(epoch FROM v.window_end)::bigint,
                       v.count, v."values"::text, v.revision
