@@ -123,11 +123,14 @@ public struct DeliveryStore: Sendable {
 
     /// Hands expired `sending` leases back (their process died mid-send).
     public func recoverExpiredLeases() async throws -> Int {
-        try await postgres.execute("""
-            UPDATE deliveries SET state = 'retrying', next_attempt_at = now(), updated_at = now(), lease_until = NULL,
-                                  last_error = coalesce(last_error, 'sender stopped before finishing')
-            WHERE state = 'sending' AND lease_until < now()
-            """)
+        try await postgres.withTransaction { connection in
+            try await connection.preferIndexScans()
+            return try await connection.execute("""
+                UPDATE deliveries SET state = 'retrying', next_attempt_at = now(), updated_at = now(), lease_until = NULL,
+                                      last_error = coalesce(last_error, 'sender stopped before finishing')
+                WHERE state = 'sending' AND lease_until < now()
+                """)
+        }
     }
 
     /// What one claim took: the notifications now `sending` for this process, and whether the
@@ -149,6 +152,7 @@ public struct DeliveryStore: Sendable {
         let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
         let claimable = DeliveryState.sources(of: .sending)
         return try await postgres.withTransaction { connection in
+            try await connection.preferIndexScans()
             let due = try await connection.query("""
                 SELECT id, notification_id, channel_id, severity FROM deliveries
                 WHERE state = ANY(\(claimable)) AND next_attempt_at <= now() AND (notification_id IS NULL OR notification_id = id)
@@ -283,6 +287,7 @@ public struct DeliveryStore: Sendable {
     public func recordAll(_ results: [(Result, Claimed)], disableAfterFailures: Int, now: Date = Date()) async throws {
         guard !results.isEmpty else { return }
         try await postgres.withTransaction { connection in
+            try await connection.preferIndexScans()
             var events: [OutboxEvent] = []
             var delivered: [(ids: [UUID], status: Int, channel: UUID)] = []
             for (result, delivery) in results {

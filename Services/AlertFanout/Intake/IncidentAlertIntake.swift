@@ -92,6 +92,7 @@ public struct IncidentAlertIntake: Service {
         let now = clock()
         let ageLimit = Double(maximumAge.components.seconds)
         try await postgres.withTransaction { connection in
+            try await connection.preferIndexScans()
             var prior: [UUID: [AlertPlanner.Prior]] = [:]
             for row in try await connection.query("""
                 SELECT incident_id, channel_id, reason, severity FROM deliveries
