@@ -152,6 +152,29 @@ struct DeliveryStoreTests {
         }
     }
 
+    @Test("a closed incident cancels what still waits for it, and publishes each cancellation; what is already out is left alone")
+    func cancelOnClosure() async throws {
+        try await Self.withStore { setup in
+            let incident = UUID()
+            let waiting = try await Self.plan(setup, channel: setup.channels[0], delay: 600)
+            let out = try await Self.plan(setup, channel: setup.channels[1])
+            let other = try await Self.plan(setup, channel: setup.channels[2], delay: 600)
+            _ = try await setup.postgres.execute("UPDATE deliveries SET incident_id = \(incident) WHERE id = ANY(\(waiting + out))")
+            let sent = try #require(try await setup.store.claimDue(limit: 10, lease: .seconds(30)).notifications.first)
+            #expect(sent.deliveryIDs == out)
+
+            let cancelled = try await setup.postgres.withTransaction { connection in
+                try await DeliveryStore.cancelPending(incident: incident, at: Date(), in: connection)
+            }
+            #expect(cancelled.map(\.deliveryId) == waiting)
+            #expect(cancelled.allSatisfy { $0.outcome == .cancelled })
+            #expect(try await Self.states(setup, waiting) == ["cancelled"])
+            #expect(try await Self.states(setup, out) == ["sending"], "a notification already under way is not taken back")
+            #expect(try await Self.states(setup, other) == ["pending"])
+            #expect(try await setup.postgres.query("SELECT count(*) FROM outbox WHERE topic = 'alerts.delivered'").first?.decode(0, as: Int.self) == 1)
+        }
+    }
+
     @Test("deliveries whose channel was removed are claimed as disabled (the worker ends them suppressed)")
     func removedChannel() async throws {
         try await Self.withStore { setup in

@@ -8,6 +8,12 @@ import ServiceKit
 /// Every read and write of `deliveries`. Each transition is one transaction that also writes
 /// the `alerts.delivered` event of a terminal state to the outbox, so the topic tells exactly
 /// what the table says.
+///
+/// Transitions of rows named by id (or by incident) guard the current state with
+/// `ARRAY[state] <@ sources` rather than `state = ANY(sources)`: the same test, but one the
+/// planner cannot answer from the live-state partial indexes (`deliveries_due`,
+/// `deliveries_sending`), which it otherwise reads whole, live rows and dead entries alike, and
+/// joins — a cost that grows with the backlog. Named rows are reached through their key.
 public struct DeliveryStore: Sendable {
     /// A notification claimed for sending: one or more deliveries for one channel, sent as one
     /// request whose `webhook-id` is `id` (the group's first delivery id, fixed when the group
@@ -112,7 +118,7 @@ public struct DeliveryStore: Sendable {
     static func cancelPending(incident: UUID, at now: Date, in connection: PostgresConnection) async throws -> [DeliveryOutcome] {
         let rows = try await connection.query("""
             UPDATE deliveries SET state = 'cancelled', finished_at = \(now), updated_at = \(now), last_error = 'incident closed'
-            WHERE incident_id = \(incident) AND state = ANY(\(DeliveryState.sources(of: .cancelled))) AND reason <> 'closure' AND \(unsafeSQL: incidentReasons)
+            WHERE incident_id = \(incident) AND ARRAY[state] <@ \(DeliveryState.sources(of: .cancelled)) AND reason <> 'closure' AND \(unsafeSQL: incidentReasons)
               AND notification_id IS NULL
             RETURNING \(unsafeSQL: outcomeColumns)
             """)
@@ -191,7 +197,7 @@ public struct DeliveryStore: Sendable {
                     UPDATE deliveries d SET notification_id = m.leader, state = 'sending', attempts = d.attempts + 1, updated_at = now(),
                                             lease_until = now() + make_interval(secs => \(seconds)),
                                             first_attempt_at = coalesce(d.first_attempt_at, now())
-                    FROM members m WHERE d.id = m.id AND d.state = ANY(\(claimable))
+                    FROM members m WHERE d.id = m.id AND ARRAY[d.state] <@ \(claimable)
                     RETURNING d.id, d.notification_id, d.channel_id, d.channel_type, d.stakeholder_id, d.payload, d.attempts, d.first_attempt_at
                 )
                 SELECT claimed.*, c.address, c.secret, CASE WHEN c.previous_secret_expires_at > now() THEN c.previous_secret END,
@@ -310,7 +316,7 @@ public struct DeliveryStore: Sendable {
                     UPDATE deliveries d SET state = 'delivered', last_status = u.status, last_error = NULL, finished_at = \(now),
                                             updated_at = \(now), lease_until = NULL
                     FROM unnest(\(ids)::uuid[], \(statuses)::int[]) AS u(id, status)
-                    WHERE d.id = u.id AND d.state = ANY(\(DeliveryState.sources(of: .delivered)))
+                    WHERE d.id = u.id AND ARRAY[d.state] <@ \(DeliveryState.sources(of: .delivered))
                     RETURNING \(unsafeSQL: Self.qualifiedOutcomeColumns)
                     """)
                 for row in rows {
@@ -336,7 +342,7 @@ public struct DeliveryStore: Sendable {
             try await connection.execute("""
                 UPDATE deliveries SET state = 'retrying', next_attempt_at = \(at), lease_until = NULL, last_status = \(status),
                                       last_error = \(error), updated_at = \(now)
-                WHERE id = ANY(\(delivery.deliveryIDs)) AND state = ANY(\(DeliveryState.sources(of: .retrying)))
+                WHERE id = ANY(\(delivery.deliveryIDs)) AND ARRAY[state] <@ \(DeliveryState.sources(of: .retrying))
                 """)
             // A receiver asking us to slow down (429) is working, not failing.
             let failures = status == 429 ? 0 : try await connection.query("""
@@ -369,7 +375,7 @@ public struct DeliveryStore: Sendable {
         let rows = try await connection.query("""
             UPDATE deliveries SET state = \(state.rawValue), last_status = \(status), last_error = \(error), finished_at = \(now),
                                   updated_at = \(now), lease_until = NULL
-            WHERE id = ANY(\(ids)) AND state = ANY(\(DeliveryState.sources(of: state)))
+            WHERE id = ANY(\(ids)) AND ARRAY[state] <@ \(DeliveryState.sources(of: state))
             RETURNING \(unsafeSQL: Self.outcomeColumns)
             """)
         for row in rows {
