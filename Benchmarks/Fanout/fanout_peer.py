@@ -31,6 +31,8 @@ receiver
 
       {"alerts": A, "requests": Q, "seconds": first-to-last receipt span,
        "alerts_per_second": A / seconds, "latency_ms": {"p50", "p90", "p99", "max"},
+       "latency_by_window": [{"start_s", "alerts", "p50", "p90", "p99", "max"}, ...]
+           (the same figures for each 10 s of origin time, from the first origin),
        "timed_out": bool, "terminated": bool (stopped by a signal), "expect": N,
        "no_origin": alerts without an origin, "duplicates": repeats not counted,
        "bad_requests": unparseable POST bodies,
@@ -61,7 +63,7 @@ alertmanager
     everything and prints one JSON line:
 
       {"peer": "alertmanager 0.25", "posted": n, "alerts": received,
-       "alerts_per_second": receiver's rate, "latency_ms": {...}, "rss_mb": VmRSS,
+       "alerts_per_second": receiver's rate, "latency_ms": {...}, "latency_by_window": [...], "rss_mb": VmRSS,
        "timed_out": received < R*S, "posted_per_second": n / posting window, ...details}
 
     posted_per_second divides by first send to last acknowledgement plus one tick, so it
@@ -141,6 +143,24 @@ def latency_summary(latencies_ms: list[float]) -> dict[str, float | None]:
     }
 
 
+WINDOW_SECONDS = 10.0
+
+
+def latency_windows(by_origin: list[tuple[float, float]]) -> list[dict[str, float | int | None]]:
+    """Latency of the alerts that originated in each WINDOW_SECONDS, from the first origin:
+    flat figures mean the sender keeps up; growing ones mean its queue grows."""
+    if not by_origin:
+        return []
+    first = min(origin for origin, _ in by_origin)
+    buckets: dict[int, list[float]] = {}
+    for origin, latency in by_origin:
+        buckets.setdefault(int((origin - first) // WINDOW_SECONDS), []).append(latency)
+    return [
+        {"start_s": int(index * WINDOW_SECONDS), "alerts": len(values), **latency_summary(values)}
+        for index, values in sorted(buckets.items())
+    ]
+
+
 # --------------------------------------------------------------------------------------
 # receiver
 # --------------------------------------------------------------------------------------
@@ -186,6 +206,8 @@ class ReceiverStats:
         self.first: float | None = None
         self.last: float | None = None
         self.latencies_ms: list[float] = []
+        # (origin, latency) pairs, for the latency of each WINDOW_SECONDS of origin time.
+        self.by_origin: list[tuple[float, float]] = []
         self.closed = False
         self.done = asyncio.Event()
 
@@ -222,6 +244,7 @@ class ReceiverStats:
             self.bad_requests += 1
             return
         append = self.latencies_ms.append
+        append_origin = self.by_origin.append
         seen = self.seen
         for alert in alerts:
             # Both senders are at-least-once: a repeat of an alert already seen (same
@@ -239,6 +262,7 @@ class ReceiverStats:
                 self.no_origin += 1
             else:
                 append((received - origin) * 1000.0)
+                append_origin((origin, (received - origin) * 1000.0))
         if self.alerts >= self.expect:
             self.done.set()
 
@@ -251,6 +275,7 @@ class ReceiverStats:
             "seconds": round(span, 6),
             "alerts_per_second": round(self.alerts / span, 3) if span > 0 else None,
             "latency_ms": latency_summary(self.latencies_ms),
+            "latency_by_window": latency_windows(self.by_origin),
             "timed_out": timed_out,
             "terminated": terminated,
             "expect": self.expect,
@@ -850,6 +875,7 @@ async def run_alertmanager(args: argparse.Namespace) -> int:
         result["alerts"] = received["alerts"]
         result["alerts_per_second"] = received["alerts_per_second"]
         result["latency_ms"] = received["latency_ms"]
+        result["latency_by_window"] = received.get("latency_by_window", [])
         result["webhook_requests"] = received["requests"]
         result["webhook_connections"] = received["connections"]
         result["duplicates"] = received["duplicates"]

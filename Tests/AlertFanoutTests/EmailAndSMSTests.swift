@@ -70,8 +70,11 @@ struct EmailAndSMSTests {
                 }
                 #expect(messages.contains { ($0["form"] as? [String: Any])?["Body"].map { "\($0)".hasSuffix("…") } == true }, "the long one is cut to fit")
 
-                let (_, list) = try await WebhookDeliveryTests.send("GET", base + "/deliveries?state=delivered")
-                #expect((list["deliveries"] as? [[String: Any]])?.count == 4)
+                // The gateway records a message before it answers, so the result may not be recorded yet.
+                try await eventually("all four deliveries recorded as delivered", timeout: .seconds(30)) {
+                    let (_, list) = try await WebhookDeliveryTests.send("GET", base + "/deliveries?state=delivered")
+                    return (list["deliveries"] as? [[String: Any]])?.count == 4
+                }
                 #expect(try await service.stop() == 0)
                 await smtp.stop()
                 await gateway.stop()

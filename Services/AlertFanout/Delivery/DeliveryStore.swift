@@ -8,6 +8,12 @@ import ServiceKit
 /// Every read and write of `deliveries`. Each transition is one transaction that also writes
 /// the `alerts.delivered` event of a terminal state to the outbox, so the topic tells exactly
 /// what the table says.
+///
+/// Transitions of rows named by id (or by incident) guard the current state with
+/// `ARRAY[state] <@ sources` rather than `state = ANY(sources)`: the same test, but one the
+/// planner cannot answer from the live-state partial indexes (`deliveries_due`,
+/// `deliveries_sending`), which it otherwise reads whole, live rows and dead entries alike, and
+/// joins — a cost that grows with the backlog. Named rows are reached through their key.
 public struct DeliveryStore: Sendable {
     /// A notification claimed for sending: one or more deliveries for one channel, sent as one
     /// request whose `webhook-id` is `id` (the group's first delivery id, fixed when the group
@@ -112,7 +118,7 @@ public struct DeliveryStore: Sendable {
     static func cancelPending(incident: UUID, at now: Date, in connection: PostgresConnection) async throws -> [DeliveryOutcome] {
         let rows = try await connection.query("""
             UPDATE deliveries SET state = 'cancelled', finished_at = \(now), updated_at = \(now), last_error = 'incident closed'
-            WHERE incident_id = \(incident) AND state = ANY(\(DeliveryState.sources(of: .cancelled))) AND reason <> 'closure' AND \(unsafeSQL: incidentReasons)
+            WHERE incident_id = \(incident) AND ARRAY[state] <@ \(DeliveryState.sources(of: .cancelled)) AND reason <> 'closure' AND \(unsafeSQL: incidentReasons)
               AND notification_id IS NULL
             RETURNING \(unsafeSQL: outcomeColumns)
             """)
@@ -123,70 +129,90 @@ public struct DeliveryStore: Sendable {
 
     /// Hands expired `sending` leases back (their process died mid-send).
     public func recoverExpiredLeases() async throws -> Int {
-        try await postgres.execute("""
-            UPDATE deliveries SET state = 'retrying', next_attempt_at = now(), updated_at = now(), lease_until = NULL,
-                                  last_error = coalesce(last_error, 'sender stopped before finishing')
-            WHERE state = 'sending' AND lease_until < now()
-            """)
+        try await postgres.withTransaction { connection in
+            try await connection.preferIndexScans()
+            return try await connection.execute("""
+                UPDATE deliveries SET state = 'retrying', next_attempt_at = now(), updated_at = now(), lease_until = NULL,
+                                      last_error = coalesce(last_error, 'sender stopped before finishing')
+                WHERE state = 'sending' AND lease_until < now()
+                """)
+        }
+    }
+
+    /// What one claim took: the notifications now `sending` for this process, and whether the
+    /// claim stopped at its limit (so more may be due right now).
+    public struct Claim: Sendable {
+        public var notifications: [Claimed]
+        public var reachedLimit: Bool
     }
 
     /// Claims up to `limit` due notifications for this process (`sending`, leased for `lease`).
     ///
     /// A delivery not yet in a group joins the group of every due, ungrouped delivery for the
-    /// same channel; the group's first delivery id becomes everyone's `notification_id`. A
-    /// group is claimed through that leader row only, so no process ever sends part of one.
-    public func claimDue(limit: Int, lease: Duration, rateLimit: Int? = nil) async throws -> [Claimed] {
+    /// same channel that this claim takes; the group's first delivery id becomes everyone's
+    /// `notification_id`. A group is claimed through its leader row only, so no process ever
+    /// sends part of one. Two statements whatever the size: the due rows are locked (at most
+    /// `limit`, each at least one notification), then one UPDATE joins the fresh ones to their
+    /// group and moves every member to `sending`, returning them with their channel.
+    public func claimDue(limit: Int, lease: Duration, rateLimit: Int? = nil) async throws -> Claim {
         let seconds = Double(lease.components.seconds) + Double(lease.components.attoseconds) / 1e18
+        let claimable = DeliveryState.sources(of: .sending)
         return try await postgres.withTransaction { connection in
-            let leaders = try await connection.query("""
-                SELECT id, notification_id, channel_id FROM deliveries
-                WHERE state = ANY(\(DeliveryState.sources(of: .sending))) AND next_attempt_at <= now()
-                  AND (notification_id IS NULL OR notification_id = id)
-                ORDER BY next_attempt_at LIMIT \(limit * 4) FOR UPDATE SKIP LOCKED
-                """).map { try $0.decode((UUID, UUID?, UUID).self) }
-            guard !leaders.isEmpty else { return [] }
-            // Form groups for the ungrouped rows: one per channel, led by its smallest id.
+            try await connection.preferIndexScans()
+            let due = try await connection.query("""
+                SELECT id, notification_id, channel_id, severity FROM deliveries
+                WHERE state = ANY(\(claimable)) AND next_attempt_at <= now() AND (notification_id IS NULL OR notification_id = id)
+                ORDER BY next_attempt_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
+                """).map { try $0.decode((UUID, UUID?, UUID, Int).self) }
+            guard !due.isEmpty else { return Claim(notifications: [], reachedLimit: false) }
+            // Groups formed by an earlier attempt keep their members; the ungrouped rows form one
+            // group per channel, led by its smallest id.
+            var retried: [UUID] = []
             var fresh: [UUID: [UUID]] = [:]
-            var groups: [UUID] = []
-            for (id, notification, channel) in leaders {
-                if notification != nil { groups.append(id) } else { fresh[channel, default: []].append(id) }
+            for (id, notification, channel, _) in due {
+                if notification != nil { retried.append(id) } else { fresh[channel, default: []].append(id) }
+            }
+            var formed: [UUID: (channel: UUID, members: [UUID])] = [:]
+            for (channel, ids) in fresh {
+                formed[ids.min { $0.uuidString < $1.uuidString }!] = (channel, ids)
+            }
+            var kept = Set(retried).union(formed.keys)
+            if let rateLimit {
+                let urgent = Set(due.filter { $0.3 >= 5 }.map(\.0))
+                kept.subtract(try await Self.applyRateLimit(formed: formed, urgent: urgent, limit: rateLimit, connection: connection))
             }
             var members: [UUID] = []
-            var leaderOf: [UUID] = []
-            for (_, ids) in fresh {
-                let leader = ids.min { $0.uuidString < $1.uuidString }!
-                groups.append(leader)
-                members += ids
-                leaderOf += Array(repeating: leader, count: ids.count)
-            }
-            groups = Array(groups.prefix(limit))
-            if let rateLimit {
-                groups = try await Self.applyRateLimit(
-                    groups: groups, fresh: fresh, leaderChannel: Dictionary(uniqueKeysWithValues: leaders.map { ($0.0, $0.2) }),
-                    limit: rateLimit, connection: connection)
-            }
-            if !members.isEmpty {
-                try await connection.execute("""
-                    UPDATE deliveries d SET notification_id = u.leader
-                    FROM unnest(\(members)::uuid[], \(leaderOf)::uuid[]) AS u(id, leader)
-                    WHERE d.id = u.id AND u.leader = ANY(\(groups))
-                    """)
+            var leaders: [UUID] = []
+            for (leader, group) in formed where kept.contains(leader) {
+                members += group.members
+                leaders += Array(repeating: leader, count: group.members.count)
             }
             let rows = try await connection.query("""
-                UPDATE deliveries SET state = 'sending', attempts = attempts + 1, updated_at = now(),
-                                      lease_until = now() + make_interval(secs => \(seconds)),
-                                      first_attempt_at = coalesce(first_attempt_at, now())
-                WHERE notification_id = ANY(\(groups)) AND state = ANY(\(DeliveryState.sources(of: .sending)))
-                RETURNING id, notification_id, channel_id, channel_type, stakeholder_id, payload, attempts, first_attempt_at
+                WITH members (id, leader) AS (
+                    SELECT * FROM unnest(\(members)::uuid[], \(leaders)::uuid[])
+                    UNION ALL
+                    SELECT id, notification_id FROM deliveries
+                    WHERE notification_id = ANY(\(retried.filter(kept.contains))) AND state = ANY(\(claimable))
+                ), claimed AS (
+                    UPDATE deliveries d SET notification_id = m.leader, state = 'sending', attempts = d.attempts + 1, updated_at = now(),
+                                            lease_until = now() + make_interval(secs => \(seconds)),
+                                            first_attempt_at = coalesce(d.first_attempt_at, now())
+                    FROM members m WHERE d.id = m.id AND ARRAY[d.state] <@ \(claimable)
+                    RETURNING d.id, d.notification_id, d.channel_id, d.channel_type, d.stakeholder_id, d.payload, d.attempts, d.first_attempt_at
+                )
+                SELECT claimed.*, c.address, c.secret, CASE WHEN c.previous_secret_expires_at > now() THEN c.previous_secret END,
+                       c.id IS NULL OR c.disabled_at IS NOT NULL
+                FROM claimed LEFT JOIN stakeholder_channels c ON c.id = claimed.channel_id
                 """)
             var claimed: [UUID: Claimed] = [:]
             for row in rows {
-                let (id, notification, channel, type, stakeholder, payload, attempts, created) = try row.decode(
-                    (UUID, UUID, UUID, String, UUID, String, Int, Date).self)
+                let (id, notification, channel, type, stakeholder, payload, attempts, created, address, secret, previous, disabled) = try row.decode(
+                    (UUID, UUID, UUID, String, UUID, String, Int, Date, String?, String?, String?, Bool).self)
+                // A channel deleted with its stakeholder counts as disabled.
                 var entry = claimed[notification] ?? Claimed(
                     id: notification, deliveryIDs: [], channelID: channel, channelType: ChannelType(rawValue: type) ?? .webhook,
-                    stakeholderID: stakeholder, payloads: [], attempts: attempts, createdAt: created, address: nil, secrets: [],
-                    channelDisabled: true)
+                    stakeholderID: stakeholder, payloads: [], attempts: attempts, createdAt: created, address: address,
+                    secrets: [secret, previous].compactMap { $0 }, channelDisabled: disabled)
                 entry.deliveryIDs.append(id)
                 entry.payloads.append(Array(payload.utf8))
                 entry.attempts = max(entry.attempts, attempts)
@@ -194,80 +220,55 @@ public struct DeliveryStore: Sendable {
                 claimed[notification] = entry
             }
             // Delivery-id order, so every attempt sends the same body.
-            var notifications = claimed.values.map { notification in
+            let notifications = claimed.values.map { notification in
                 var sorted = notification
                 let order = zip(notification.deliveryIDs, notification.payloads).sorted { $0.0.uuidString < $1.0.uuidString }
                 sorted.deliveryIDs = order.map(\.0)
                 sorted.payloads = order.map(\.1)
                 return sorted
             }
-            var channels: [UUID: (address: String, secrets: [String], disabled: Bool)] = [:]
-            for row in try await connection.query("""
-                SELECT id, address, secret, CASE WHEN previous_secret_expires_at > now() THEN previous_secret END, disabled_at IS NOT NULL
-                FROM stakeholder_channels WHERE id = ANY(\(Array(Set(notifications.map(\.channelID)))))
-                """) {
-                let (id, address, secret, previous, disabled) = try row.decode((UUID, String, String?, String?, Bool).self)
-                channels[id] = (address, [secret, previous].compactMap { $0 }, disabled)
-            }
-            for index in notifications.indices {
-                // A channel deleted with its stakeholder counts as disabled.
-                if let channel = channels[notifications[index].channelID] {
-                    notifications[index].address = channel.address
-                    notifications[index].secrets = channel.secrets
-                    notifications[index].channelDisabled = channel.disabled
-                }
-            }
-            return notifications
+            return Claim(notifications: notifications, reachedLimit: due.count == limit)
         }
     }
 
     /// Per-recipient rate limit: at most `limit` new notifications per channel per hour. A new
     /// group over the limit is not formed now: its deliveries wait for the channel's window to
     /// end (and may then travel together). Severity 5 always goes. Groups already formed
-    /// (retries) are not counted again.
+    /// (retries) are not counted again. Returns the leaders of the groups held back.
     static func applyRateLimit(
-        groups: [UUID], fresh: [UUID: [UUID]], leaderChannel: [UUID: UUID], limit: Int, connection: PostgresConnection
-    ) async throws -> [UUID] {
-        var membersOfNewGroup: [UUID: [UUID]] = [:]
-        for (_, ids) in fresh {
-            let leader = ids.min { $0.uuidString < $1.uuidString }!
-            membersOfNewGroup[leader] = ids
-        }
-        let newGroups = groups.filter { membersOfNewGroup[$0] != nil }
-        guard !newGroups.isEmpty else { return groups }
-        let channels = Array(Set(newGroups.compactMap { leaderChannel[$0] }))
+        formed: [UUID: (channel: UUID, members: [UUID])], urgent: Set<UUID>, limit: Int, connection: PostgresConnection
+    ) async throws -> Set<UUID> {
+        guard !formed.isEmpty else { return [] }
         var windows: [UUID: (start: Date, count: Int)] = [:]
         for row in try await connection.query("""
             SELECT id, CASE WHEN window_started_at > now() - interval '1 hour' THEN window_started_at ELSE now() END,
                    CASE WHEN window_started_at > now() - interval '1 hour' THEN window_count ELSE 0 END
-            FROM stakeholder_channels WHERE id = ANY(\(channels)) FOR UPDATE
+            FROM stakeholder_channels WHERE id = ANY(\(Array(Set(formed.values.map(\.channel))))) FOR UPDATE
             """) {
             let (id, start, count) = try row.decode((UUID, Date, Int).self)
             windows[id] = (start, count)
         }
-        var urgent = Set<UUID>()
-        let allMembers = newGroups.flatMap { membersOfNewGroup[$0] ?? [] }
-        for row in try await connection.query("SELECT id FROM deliveries WHERE id = ANY(\(allMembers)) AND severity >= 5") {
-            urgent.insert(try row.decode(0, as: UUID.self))
-        }
-        var kept: [UUID] = []
-        var postponed: [(ids: [UUID], until: Date)] = []
-        for group in groups {
-            guard let members = membersOfNewGroup[group], let channel = leaderChannel[group], var window = windows[channel] else {
-                kept.append(group)
-                continue
-            }
-            if window.count >= limit && !members.contains(where: urgent.contains) {
-                postponed.append((members, window.start.addingTimeInterval(3600)))
+        var heldBack = Set<UUID>()
+        var postponed: [UUID] = []
+        var until: [Date] = []
+        // In leader order, so which group of a channel goes first does not depend on hashing.
+        for (leader, group) in formed.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
+            guard var window = windows[group.channel] else { continue }
+            if window.count >= limit && !group.members.contains(where: urgent.contains) {
+                heldBack.insert(leader)
+                postponed += group.members
+                until += Array(repeating: window.start.addingTimeInterval(3600), count: group.members.count)
                 continue
             }
             window.count += 1
-            windows[channel] = window
-            kept.append(group)
+            windows[group.channel] = window
         }
-        for (ids, until) in postponed {
-            try await connection.execute("UPDATE deliveries SET next_attempt_at = \(until) WHERE id = ANY(\(ids))")
-            Counter(label: "coalition_fanout_rate_limited_total").increment(by: ids.count)
+        if !postponed.isEmpty {
+            try await connection.execute("""
+                UPDATE deliveries d SET next_attempt_at = u.until
+                FROM unnest(\(postponed)::uuid[], \(until)::timestamptz[]) AS u(id, until) WHERE d.id = u.id
+                """)
+            Counter(label: "coalition_fanout_rate_limited_total").increment(by: postponed.count)
         }
         if !windows.isEmpty {
             let ids = Array(windows.keys)
@@ -277,7 +278,7 @@ public struct DeliveryStore: Sendable {
                 WHERE c.id = u.id
                 """)
         }
-        return kept
+        return heldBack
     }
 
     /// Records the result of one attempt for every delivery of the notification: the new state,
@@ -292,6 +293,7 @@ public struct DeliveryStore: Sendable {
     public func recordAll(_ results: [(Result, Claimed)], disableAfterFailures: Int, now: Date = Date()) async throws {
         guard !results.isEmpty else { return }
         try await postgres.withTransaction { connection in
+            try await connection.preferIndexScans()
             var events: [OutboxEvent] = []
             var delivered: [(ids: [UUID], status: Int, channel: UUID)] = []
             for (result, delivery) in results {
@@ -304,22 +306,24 @@ public struct DeliveryStore: Sendable {
             if !delivered.isEmpty {
                 let ids = delivered.flatMap(\.ids)
                 let statuses = delivered.flatMap { entry in entry.ids.map { _ in entry.status } }
+                // The channels were notified whatever the rows say (a lease may have expired
+                // meanwhile), so they are updated in the same statement but not through its join.
                 let rows = try await connection.query("""
+                    WITH notified AS (
+                        UPDATE stakeholder_channels SET consecutive_failures = 0, last_notified_at = \(now)
+                        WHERE id = ANY(\(Array(Set(delivered.map(\.channel)))))
+                    )
                     UPDATE deliveries d SET state = 'delivered', last_status = u.status, last_error = NULL, finished_at = \(now),
                                             updated_at = \(now), lease_until = NULL
                     FROM unnest(\(ids)::uuid[], \(statuses)::int[]) AS u(id, status)
-                    WHERE d.id = u.id AND d.state = ANY(\(DeliveryState.sources(of: .delivered)))
-                    RETURNING \(unsafeSQL: Self.outcomeColumns.split(separator: ",").map { "d." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
+                    WHERE d.id = u.id AND ARRAY[d.state] <@ \(DeliveryState.sources(of: .delivered))
+                    RETURNING \(unsafeSQL: Self.qualifiedOutcomeColumns)
                     """)
                 for row in rows {
                     let outcome = try Self.outcome(from: row)
                     events.append(try outcome.outboxEvent)
                     Self.count(outcome, state: .delivered)
                 }
-                try await connection.execute("""
-                    UPDATE stakeholder_channels SET consecutive_failures = 0, last_notified_at = \(now)
-                    WHERE id = ANY(\(Array(Set(delivered.map(\.channel)))))
-                    """)
             }
             try await Outbox.enqueue(events, in: connection)
         }
@@ -338,7 +342,7 @@ public struct DeliveryStore: Sendable {
             try await connection.execute("""
                 UPDATE deliveries SET state = 'retrying', next_attempt_at = \(at), lease_until = NULL, last_status = \(status),
                                       last_error = \(error), updated_at = \(now)
-                WHERE id = ANY(\(delivery.deliveryIDs)) AND state = ANY(\(DeliveryState.sources(of: .retrying)))
+                WHERE id = ANY(\(delivery.deliveryIDs)) AND ARRAY[state] <@ \(DeliveryState.sources(of: .retrying))
                 """)
             // A receiver asking us to slow down (429) is working, not failing.
             let failures = status == 429 ? 0 : try await connection.query("""
@@ -371,7 +375,7 @@ public struct DeliveryStore: Sendable {
         let rows = try await connection.query("""
             UPDATE deliveries SET state = \(state.rawValue), last_status = \(status), last_error = \(error), finished_at = \(now),
                                   updated_at = \(now), lease_until = NULL
-            WHERE id = ANY(\(ids)) AND state = ANY(\(DeliveryState.sources(of: state)))
+            WHERE id = ANY(\(ids)) AND ARRAY[state] <@ \(DeliveryState.sources(of: state))
             RETURNING \(unsafeSQL: Self.outcomeColumns)
             """)
         for row in rows {
@@ -423,6 +427,10 @@ public struct DeliveryStore: Sendable {
         id, incident_id, revision, reason, stakeholder_id, role, channel_id, channel_type, severity, state, attempts, last_status,
         last_error, ingested_at, created_at, finished_at
         """
+
+    /// `outcomeColumns` of the `deliveries d` in a join.
+    static let qualifiedOutcomeColumns = outcomeColumns.split(separator: ",")
+        .map { "d." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
 
     static func outcome(from row: PostgresRow) throws -> DeliveryOutcome {
         let (id, incident, revision, reason, stakeholder, role, channel, type) = try row.decode((UUID, UUID?, Int?, String, UUID, String, UUID, String).self)

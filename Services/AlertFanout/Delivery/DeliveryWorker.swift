@@ -97,20 +97,20 @@ public struct DeliveryWorker: Service {
                             if recovered > 0 { logger.warning("recovered deliveries whose sender stopped", metadata: ["count": "\(recovered)"]) }
                             lastRecovery = .now
                         }
-                        // Claim while there is room and full claims come back.
+                        // Claim while there is room and claims stop at their limit (more is due).
                         while !Task.isCancelled {
                             let room = min(settings.claimBatch, settings.concurrency - pipeline.withLockedValue { $0.unrecorded })
                             guard room > 0 else { break }
-                            let claimed = try await store.claimDue(limit: room, lease: settings.lease, rateLimit: settings.perRecipientHourlyLimit)
-                            pipeline.withLockedValue { $0.unrecorded += claimed.count }
-                            for delivery in claimed {
+                            let claim = try await store.claimDue(limit: room, lease: settings.lease, rateLimit: settings.perRecipientHourlyLimit)
+                            pipeline.withLockedValue { $0.unrecorded += claim.notifications.count }
+                            for delivery in claim.notifications {
                                 group.addTask {
                                     let result = await outcome(of: delivery)
                                     pipeline.withLockedValue { $0.results.append((result, delivery)) }
                                     resultsReady.continuation.yield()
                                 }
                             }
-                            if claimed.count < room { break }
+                            if !claim.reachedLimit { break }
                         }
                     } catch {
                         logger.warning("claiming deliveries failed; will retry", metadata: ["error": "\(error)"])

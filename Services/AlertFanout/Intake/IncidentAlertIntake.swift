@@ -92,6 +92,7 @@ public struct IncidentAlertIntake: Service {
         let now = clock()
         let ageLimit = Double(maximumAge.components.seconds)
         try await postgres.withTransaction { connection in
+            try await connection.preferIndexScans()
             var prior: [UUID: [AlertPlanner.Prior]] = [:]
             for row in try await connection.query("""
                 SELECT incident_id, channel_id, reason, severity FROM deliveries
@@ -107,16 +108,14 @@ public struct IncidentAlertIntake: Service {
             var waiting: [UUID: Date] = [:]
             let channels = Array(Set(incidents.flatMap { index.matches($0).flatMap { index.entries[$0].channels.map(\.id) } }))
             if !channels.isEmpty {
-                for row in try await connection.query("SELECT id, last_notified_at FROM stakeholder_channels WHERE id = ANY(\(channels))") {
-                    let (id, last) = try row.decode((UUID, Date?).self)
-                    lastNotified[id] = last
-                }
                 for row in try await connection.query("""
-                    SELECT channel_id, min(next_attempt_at) FROM deliveries
-                    WHERE channel_id = ANY(\(channels)) AND state = 'pending' AND notification_id IS NULL AND next_attempt_at > \(now)
-                    GROUP BY channel_id
+                    SELECT c.id, c.last_notified_at, (
+                        SELECT min(next_attempt_at) FROM deliveries
+                        WHERE channel_id = c.id AND state = 'pending' AND notification_id IS NULL AND next_attempt_at > \(now))
+                    FROM stakeholder_channels c WHERE c.id = ANY(\(channels))
                     """) {
-                    let (id, due) = try row.decode((UUID, Date).self)
+                    let (id, last, due) = try row.decode((UUID, Date?, Date?).self)
+                    lastNotified[id] = last
                     waiting[id] = due
                 }
             }
