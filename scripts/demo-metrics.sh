@@ -88,7 +88,8 @@ for area in areas:
     for point in series("incidents", area=area, **march):
         if point["count"]:
             busiest.append((point["count"], area))
-line("March 2025, busiest areas: " + ", ".join(f"{a} {n}" for n, a in sorted(busiest, reverse=True)[:5]))
+line("March 2025, busiest areas: " + ", ".join(f"{a} {n}" for n, a in sorted(busiest, reverse=True)[:5])
+     + (" (no area polygons or area hints are loaded in this demo: `coalition areas import` assigns areas)" if [a for _, a in busiest] == ["unassigned"] else ""))
 
 for point in series("response-times", **march):
     if point["count"]:
@@ -96,7 +97,10 @@ for point in series("response-times", **march):
         line(f"March 2025 response times (reported → closed, {point['count']} closed): p50 {hours(point['p50_seconds'])}, "
              f"p90 {hours(point['p90_seconds'])}, mean {hours(point['mean_seconds'])}")
 
-trends = get("/v1/trends?at=2025-03-31T12:00:00-04:00")
+# Trends as of the last day of New York's month that has incidents.
+days = [p for p in series("incidents", granularity="day", **{"from": "2025-03-01T00:00:00Z", "to": "2025-04-01T00:00:00Z"}) if p["count"]]
+reference = days[-1]["window_start"] if days else "2025-03-31T12:00:00Z"
+trends = get("/v1/trends?" + urllib.parse.urlencode({"at": reference}))
 def change(comparison):
     value = comparison["change"]
     return f"{comparison['current']} vs {comparison['previous']}" + (f" ({value:+.0%})" if value is not None else "")
@@ -104,8 +108,9 @@ line(f"trends to {trends['reference_day']}: week over week {change(trends['week_
      f"28 days {change(trends['last_28_days'])}, year to date {change(trends['year_to_date'])}")
 
 hotspots = get("/v1/hotspots?state=all", operator=True)["hotspots"]
-line(f"hotspot episodes: {len(hotspots)}" + "".join(f"\n[demo]     {h['phase']:<6} cell {h['cell']} ({h['area']}): {h['count_7d']} in 7 days, "
-                                                 f"{h['baseline_28d']:.1f} expected, p = {h['p_value']:.1e}" for h in hotspots[:5]))
+line(f"hotspot episodes: {len(hotspots)} (latest phase of each)" + "".join(
+    f"\n[demo]     cell {h['cell']} ({h['area']}) from {h['started_at'][:10]}: {h['phase']}, {h['count_7d']} in 7 days, "
+    f"{h['baseline_28d']:.1f} expected, p = {h['p_value']:.1e}" for h in hotspots[:5]))
 
 today = datetime.datetime.now(datetime.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
 window = {"granularity": "day", "from": (today - datetime.timedelta(days=1)).isoformat(), "to": (today + datetime.timedelta(days=2)).isoformat()}
