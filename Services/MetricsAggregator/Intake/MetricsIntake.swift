@@ -49,7 +49,7 @@ public struct MetricsIntake: Service {
             configuration: KafkaConsumerConfiguration(
                 kafka: kafka, groupID: configuration.consumerGroup(consumerGroup),
                 topics: MetricInputDecoder.inputs.map { configuration.topic($0) }, sessionTimeout: configuration.kafkaSessionTimeout,
-                maximumBatchSize: maximumBatchSize,
+                maximumBatchSize: maximumBatchSize, bufferedBatches: 4,
                 startOffsets: { partitions in
                     let stored = BlockingBridge.wait(timeout: .seconds(30)) { try await store.storedOffsets(partitions) }
                     guard let stored else {

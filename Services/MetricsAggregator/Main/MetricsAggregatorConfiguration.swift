@@ -20,6 +20,6 @@ struct MetricsAggregatorConfiguration: ServiceConfiguration {
         k = try environment.int("COALITION_METRICS_K", default: 3, range: 1...1000)
         flushSize = try environment.int("COALITION_METRICS_BATCH_SIZE", default: 20_000, range: 1...200_000)
         flushInterval = try environment.duration("COALITION_METRICS_FLUSH_INTERVAL", default: .milliseconds(100))
-        prefetchKilobytes = try environment.int("COALITION_METRICS_PREFETCH_KB", default: 16_384, range: 1024...1_048_576)
+        prefetchKilobytes = try environment.int("COALITION_METRICS_PREFETCH_KB", default: 8192, range: 1024...1_048_576)
     }
 }

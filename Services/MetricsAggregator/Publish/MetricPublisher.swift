@@ -71,9 +71,11 @@ struct MetricPublisher: Service {
             guard let batch = try await MetricUpdateLog.unpublished(limit: 1, in: connection).first else { return 0 }
             let entries = try await dimensions.entries(Set(batch.updates.map(\.dimensionID)))
             // Built and sent a slice at a time: a flush may carry a hundred thousand updates.
+            var writer = MetricPayloadWriter(computedAt: batch.createdAt)
+            let time = KafkaHeader(key: "ce_time", string: RFC3339.string(from: batch.createdAt))
             for start in stride(from: 0, to: batch.updates.count, by: Self.sliceSize) {
                 let slice = batch.updates[start..<min(start + Self.sliceSize, batch.updates.count)]
-                try await producer.sendAll(try records(slice, createdAt: batch.createdAt, entries: entries))
+                try await producer.sendAll(try records(slice, writer: &writer, time: time, entries: entries))
             }
             try await MetricUpdateLog.markPublished(batch.id, in: connection)
             published.increment(by: batch.updates.count)
@@ -88,22 +90,37 @@ struct MetricPublisher: Service {
         KafkaHeader(key: "ce_type", string: EventType.metric), KafkaHeader(key: "content-type", string: "application/json"),
     ]
 
-    func records(_ updates: ArraySlice<MetricUpdate>, createdAt: Date, entries: [Int32: DimensionSets.Entry]) throws -> [KafkaRecord] {
-        let time = KafkaHeader(key: "ce_time", string: RFC3339.string(from: createdAt))
+    func records(
+        _ updates: ArraySlice<MetricUpdate>, writer: inout MetricPayloadWriter, time: KafkaHeader, entries: [Int32: DimensionSets.Entry]
+    ) throws -> [KafkaRecord] {
         var records: [KafkaRecord] = []
         records.reserveCapacity(updates.count)
+        var sensitive: [Int32: Bool] = [:]
         for update in updates {
             guard let entry = entries[update.dimensionID] else {
                 throw MetricsStoreError(.dimensionSetMissing, "dimension set \(update.dimensionID) is unknown")
             }
-            let withheld = suppression.withholds(count: update.count, sensitive: update.metric.isSensitive(entry.set))
-            let key = update.messageKey(entry.set)
-            let payload = MetricPayloadWriter.payload(update, dimensions: entry.set, withheld: withheld, computedAt: createdAt)
+            let isSensitive = sensitive[update.dimensionID] ?? {
+                let value = update.metric.isSensitive(entry.set)
+                sensitive[update.dimensionID] = value
+                return value
+            }()
+            let withheld = suppression.withholds(count: update.count, sensitive: isSensitive)
+            // `<granularity>/<window_start>/<dimensions>`, written as bytes.
+            var key = Array(update.granularity.rawValue.utf8)
+            key.append(UInt8(ascii: "/"))
+            let at = key.count
+            key.append(contentsOf: repeatElement(0, count: 20))
+            MetricTime.write(epoch: update.windowStart, into: &key, at: at)
+            key.append(UInt8(ascii: "/"))
+            key.append(contentsOf: entry.set.key.utf8)
+            var id = key
+            id.append(UInt8(ascii: "#"))
+            id.append(contentsOf: String(update.revision).utf8)
             records.append(KafkaRecord(
-                topic: topicPrefix + update.metric.topic.rawValue, key: Array(key.utf8), value: payload,
-                headers: Self.fixedHeaders + [
-                    KafkaHeader(key: "ce_id", string: key + "#" + String(update.revision)), time, KafkaHeader(key: "ce_subject", string: key),
-                ]))
+                topic: topicPrefix + update.metric.topic.rawValue, key: key,
+                value: writer.payload(update, dimensions: entry.set, withheld: withheld),
+                headers: Self.fixedHeaders + [KafkaHeader(key: "ce_id", value: id), time, KafkaHeader(key: "ce_subject", value: key)]))
         }
         return records
     }

@@ -47,12 +47,13 @@ struct MetricStream: Sendable {
                     for batch in batches {
                         guard let published = batch.publishedSeq else { continue }
                         let entries = try await dimensions.entries(Set(batch.updates.map(\.dimensionID)))
+                        var payloads = MetricPayloadWriter(computedAt: batch.createdAt)
                         var text = ""
                         for (index, update) in batch.updates.enumerated() {
                             let id = published << MetricUpdateLog.indexBits | Int64(index)
                             guard id > last, let entry = entries[update.dimensionID] else { continue }
                             let withheld = !operatorScope && suppression.withholds(count: update.count, sensitive: true)
-                            let data = MetricPayloadWriter.payload(update, dimensions: entry.set, withheld: withheld, computedAt: batch.createdAt)
+                            let data = payloads.payload(update, dimensions: entry.set, withheld: withheld)
                             text += "id: \(id)\nevent: \(update.metric.rawValue)\ndata: "
                             text += String(decoding: data, as: UTF8.self)
                             text += "\n\n"

@@ -21,12 +21,15 @@ public final class MetricsStore: Sendable {
     let hotspots: HotspotTracker
     let signal: UpdateSignal
     let logger: Logger
-    /// The bounded window cache and the event-time watermark (latest `occurred_at` counted).
-    private let state: NIOLockedValueBox<(cache: WindowCache, watermark: Date?)>
+    /// The bounded window cache, the event-time watermark (latest `occurred_at` counted) and
+    /// the quarter hour up to which every due window has been announced final.
+    private let state: NIOLockedValueBox<(cache: WindowCache, watermark: Date?, sweptQuarter: Int64?)>
 
     /// Event time may run ahead of the clock by this much (clock skew between sources); a
     /// later `occurred_at` (a mistyped year) does not move the watermark past it.
     static let watermarkLead: TimeInterval = 300
+    /// Most windows announced final in one flush; the rest follow in the next ones.
+    static let finalSweepLimit = 20_000
 
     public init(
         postgres: PostgresClient, consumer: String, calendar: WindowCalendar, grace: Duration, hotspotRule: HotspotRule = HotspotRule(),
@@ -41,7 +44,7 @@ public final class MetricsStore: Sendable {
         self.hotspots = HotspotTracker(rule: hotspotRule)
         self.signal = UpdateSignal()
         self.logger = logger
-        self.state = NIOLockedValueBox((WindowCache(calendar: calendar), nil))
+        self.state = NIOLockedValueBox((WindowCache(calendar: calendar), nil, nil))
     }
 
     /// What a flush did.
@@ -74,11 +77,15 @@ public final class MetricsStore: Sendable {
         parkInvalid: ([(message: KafkaMessage, code: String, reason: String)]) async throws -> Void = { _ in }
     ) async throws -> Outcome {
         guard !flush.isEmpty else { return Outcome() }
-        let cache = state.withLockedValue { $0.cache }
+        let (cache, swept) = state.withLockedValue { ($0.cache, $0.sweptQuarter) }
         var timer = PhaseTimer()
+        var sweptNow: Int64?
         let result = try await postgres.withTransaction { connection -> (Outcome, WindowCache, Date?) in
             var outcome = Outcome()
             timer = PhaseTimer()
+            // Window and state tables grow fast; before autovacuum has statistics for them the
+            // planner would scan them whole (the finality sweep did, every flush).
+            try await connection.preferIndexScans()
             let fresh = try await self.fresh(flush, outcome: &outcome, in: connection)
             timer.mark("offsets")
             guard !fresh.isEmpty else { return (outcome, cache, nil) }
@@ -124,7 +131,16 @@ public final class MetricsStore: Sendable {
                     .perceivedSafety, try await PerceivedSafety.recompute(rows, in: connection), finalUpTo: finalUpTo, in: connection)
             }
             timer.mark("other_metrics")
-            updates += try await windows.announceFinal(upTo: finalUpTo, in: connection)
+            // Windows end on quarter hours (every zone's offset is a multiple of 15 minutes):
+            // while the limit stays in the quarter already swept, no window can have come due.
+            // Windows written in this flush got their `final` as they were written.
+            let quarter = finalUpTo == Int64.min ? nil : Int64((Double(finalUpTo) / 900).rounded(.down))
+            sweptNow = swept
+            if let quarter, quarter != swept {
+                let announced = try await windows.announceFinal(upTo: finalUpTo, limit: Self.finalSweepLimit, in: connection)
+                updates += announced
+                sweptNow = announced.count < Self.finalSweepLimit ? quarter : nil
+            }
             timer.mark("final")
             outcome.changedWindows = updates.count
             try await MetricUpdateLog.append(updates, in: connection)
@@ -141,6 +157,7 @@ public final class MetricsStore: Sendable {
         }
         state.withLockedValue { state in
             state.cache = result.1
+            state.sweptQuarter = sweptNow
             if let latest = result.2 { state.watermark = Self.clamp(max(state.watermark ?? latest, latest), now: now) }
         }
         if result.0.changedWindows > 0 { signal.raise() }

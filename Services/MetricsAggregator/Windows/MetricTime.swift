@@ -15,29 +15,29 @@ enum MetricTime {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Writes the 20 bytes `YYYY-MM-DDTHH:MM:SSZ` of `seconds` since 1970 into `bytes`.
-    static func write(epoch seconds: Int64, into bytes: inout [UInt8]) {
+    /// Writes the 20 bytes `YYYY-MM-DDTHH:MM:SSZ` of `seconds` since 1970 into `bytes` at `base`.
+    static func write(epoch seconds: Int64, into bytes: inout [UInt8], at base: Int = 0) {
         let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
         let secondOfDay = Int(seconds - Int64(days) * 86_400)
         let (year, month, day) = CivilDate.date(days: days)
         func put(_ value: Int, _ offset: Int, _ width: Int) {
             var value = value
             for index in stride(from: offset + width - 1, through: offset, by: -1) {
-                bytes[index] = UInt8(0x30 + value % 10)
+                bytes[base + index] = UInt8(0x30 + value % 10)
                 value /= 10
             }
         }
         put(year, 0, 4)
-        bytes[4] = UInt8(ascii: "-")
+        bytes[base + 4] = UInt8(ascii: "-")
         put(month, 5, 2)
-        bytes[7] = UInt8(ascii: "-")
+        bytes[base + 7] = UInt8(ascii: "-")
         put(day, 8, 2)
-        bytes[10] = UInt8(ascii: "T")
+        bytes[base + 10] = UInt8(ascii: "T")
         put(secondOfDay / 3600, 11, 2)
-        bytes[13] = UInt8(ascii: ":")
+        bytes[base + 13] = UInt8(ascii: ":")
         put(secondOfDay / 60 % 60, 14, 2)
-        bytes[16] = UInt8(ascii: ":")
+        bytes[base + 16] = UInt8(ascii: ":")
         put(secondOfDay % 60, 17, 2)
-        bytes[19] = UInt8(ascii: "Z")
+        bytes[base + 19] = UInt8(ascii: "Z")
     }
 }
