@@ -37,6 +37,12 @@ struct IngestionBench {
         var copyRate: Double
         var kafkaRate: Double
         var kafkaSeconds: Double
+        /// From the first stored incident to the last one's outbox row (the relay may lag behind).
+        var storedSeconds: Double
+        /// CPU time (user + system) per incident during the drain: the service, and the
+        /// PostgreSQL backends serving the round's database (ingestion and outbox relay).
+        var serviceMicroseconds: Double
+        var databaseMicroseconds: Double
         var stored: Int
         var peerRate: Double
         var residentAfterDrainMB: Int
@@ -79,9 +85,11 @@ struct IngestionBench {
         say("")
         say("Ingestion (release build), \(rounds) round(s), \(lines.count) records each:")
         for (index, round) in measured.enumerated() {
-            say("  round \(index + 1): \(round.stored) incidents in \(String(format: "%.1f", round.kafkaSeconds)) s = \(Int(round.kafkaRate))/s; "
+            say("  round \(index + 1): \(round.stored) incidents in \(String(format: "%.1f", round.kafkaSeconds)) s = \(Int(round.kafkaRate))/s "
+                + "(all stored after \(String(format: "%.1f", round.storedSeconds)) s); "
                 + "kcat -C \(Int(round.kcatRate))/s, psql \\copy \(Int(round.copyRate))/s; peer \(Int(round.peerRate))/s; "
-                + "RSS \(round.residentAfterDrainMB) MB after the drain (peak \(round.peakDuringDrainMB) MB)")
+                + "RSS \(round.residentAfterDrainMB) MB after the drain (peak \(round.peakDuringDrainMB) MB); "
+                + "CPU per incident: service \(Int(round.serviceMicroseconds)) µs, PostgreSQL \(Int(round.databaseMicroseconds)) µs")
         }
         say("  incidents.raw → PostgreSQL → incidents.normalized: \(summary(kafkaRates)) incidents/s")
         say("  = \(summary(ceilingRatios, format: "%.3f")) × the lower ceiling measured in the same round (\(summary(ceilings))/s); goal 0.5")
@@ -163,19 +171,30 @@ struct IngestionBench {
         say("ingestion: the service drains incidents.raw into PostgreSQL and incidents.normalized")
         let deadline = ContinuousClock.now + .seconds(600)
         var started: ContinuousClock.Instant?
+        var allStored: ContinuousClock.Instant?
         var peak = 0
+        var cpuAtStart: (service: Double, database: Double)?
         while ContinuousClock.now < deadline {
-            if started == nil, try await count("SELECT count(*) FROM (SELECT 1 FROM incidents LIMIT 1) AS any_row") > 0 { started = .now }
+            if started == nil, try await count("SELECT count(*) FROM (SELECT 1 FROM incidents LIMIT 1) AS any_row") > 0 {
+                started = .now
+                cpuAtStart = (Self.cpuSeconds(pid: service.processIdentifier), try await databaseCPUSeconds(postgres, database: database))
+            }
             peak = max(peak, Self.residentMegabytes(pid: service.processIdentifier))
-            if started != nil,
-               try await count("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM outbox_id_seq") >= lines.count,
-               try await count("SELECT count(*) FROM (SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 1) AS pending") == 0,
+            guard started != nil, try await count("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM outbox_id_seq") >= lines.count else {
+                try await Task.sleep(for: .milliseconds(100))
+                continue
+            }
+            if allStored == nil { allStored = .now }
+            if try await count("SELECT count(*) FROM (SELECT 1 FROM outbox WHERE published_at IS NULL LIMIT 1) AS pending") == 0,
                try await count("SELECT count(*) FROM incidents") >= lines.count {
                 break
             }
             try await Task.sleep(for: .milliseconds(100))
         }
         let kafkaSeconds = seconds(ContinuousClock.now - (started ?? .now))
+        let storedSeconds = seconds((allStored ?? .now) - (started ?? .now))
+        let serviceCPU = Self.cpuSeconds(pid: service.processIdentifier) - (cpuAtStart?.service ?? 0)
+        let databaseCPU = try await databaseCPUSeconds(postgres, database: database) - (cpuAtStart?.database ?? 0)
         let stored = try await count("SELECT count(*) FROM incidents")
         let kafkaRate = Double(stored) / kafkaSeconds
         let residentMB = Self.residentMegabytes(pid: service.processIdentifier)
@@ -187,10 +206,14 @@ struct IngestionBench {
             let base = "http://127.0.0.1:18181/v1/incidents"
             let batches = 20
             say("ingestion: HTTP, \(batches) batches of 1,000")
+            // Bodies are built before the clock starts: the figure is the service's, not the client's.
+            let bodies = (0..<batches).map { batch in
+                "{\"incidents\":[" + (0..<1000).map { incident(batch * 1000 + $0, channel: "http") }.joined(separator: ",") + "]}"
+            }
             let httpSeconds = try await measure {
-                for batch in 0..<batches {
-                    let items = (0..<1000).map { incident(batch * 1000 + $0, channel: "http") }.joined(separator: ",")
-                    _ = try await Self.post(base, body: "{\"incidents\":[\(items)]}", key: key)
+                for body in bodies {
+                    let status = try await Self.post(base, body: body, key: key)
+                    guard status == 202 else { throw NSError(domain: "bench", code: status, userInfo: [NSLocalizedDescriptionKey: "a batch got HTTP \(status)"]) }
                 }
             }
             say("ingestion: HTTP, 500 single incidents at 100 requests/s")
@@ -220,8 +243,26 @@ struct IngestionBench {
         postgres.shutdown()
         try? await admin.withConnection { try await $0.executeScript(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)") }
         return Round(
-            kcatRate: kcatRate, copyRate: copyRate, kafkaRate: kafkaRate, kafkaSeconds: kafkaSeconds, stored: stored, peerRate: peerRate,
+            kcatRate: kcatRate, copyRate: copyRate, kafkaRate: kafkaRate, kafkaSeconds: kafkaSeconds, storedSeconds: storedSeconds,
+            serviceMicroseconds: serviceCPU * 1e6 / Double(max(stored, 1)), databaseMicroseconds: databaseCPU * 1e6 / Double(max(stored, 1)), stored: stored, peerRate: peerRate,
             residentAfterDrainMB: residentMB, peakDuringDrainMB: peak, http: http)
+    }
+
+    /// User + system CPU seconds of a process so far (`/proc/PID/stat`, fields 14 and 15).
+    static func cpuSeconds(pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let end = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        // After the command: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// CPU seconds of the PostgreSQL backends connected to `database` (the service's pool and
+    /// this benchmark's own two connections, which only poll).
+    func databaseCPUSeconds(_ postgres: PostgresClient, database: String) async throws -> Double {
+        let pids = try await postgres.query("SELECT pid FROM pg_stat_activity WHERE datname = \(database)").map { try $0.decode(0, as: Int.self) }
+        return pids.reduce(0) { $0 + Self.cpuSeconds(pid: Int32($1)) }
     }
 
     /// kcat reading the whole topic (every partition to its end), records/s.
