@@ -59,4 +59,26 @@ struct StoreOutboxTests {
             #expect(try await postgres.query("SELECT count(*) FROM outbox").first?.decode(0, as: Int.self) == 3)
         }
     }
+
+    @Test("deleting an incident still deletes its revisions (migration 0010's trigger in place of the foreign key's cascade)")
+    func deletionCascades() async throws {
+        try await withTemporaryDatabase { databaseURL in
+            let postgres = try PostgresClient(configuration: .init(connectionString: databaseURL, maxConnections: 1), logger: TestEnvironment.logger)
+            defer { postgres.shutdown() }
+            try await Migrator.migrate(postgres, logger: TestEnvironment.logger)
+            _ = try await SourceRegistry(postgres: postgres).add(id: "watch", name: "Watch", timezone: "UTC")
+            let store = IncidentStore(postgres: postgres, logger: TestEnvironment.logger)
+            let at = Date(timeIntervalSince1970: 1_741_929_600)
+            _ = try await store.ingest([
+                RawIncident(source: "watch", externalId: "a", category: "noise", occurredAt: at, areaHint: "x"),
+                RawIncident(source: "watch", externalId: "a", category: "noise", occurredAt: at, status: "closed", areaHint: "x"),
+                RawIncident(source: "watch", externalId: "b", category: "noise", occurredAt: at, areaHint: "x"),
+            ])
+            #expect(try await postgres.query("SELECT count(*) FROM incident_revisions").first?.decode(0, as: Int.self) == 3)
+            try await postgres.execute("DELETE FROM incidents WHERE external_id = 'a'")
+            let left = try await postgres.query("SELECT i.external_id FROM incident_revisions r JOIN incidents i ON i.id = r.incident_id")
+            #expect(try left.map { try $0.decode(0, as: String.self) } == ["b"])
+            #expect(try await postgres.query("SELECT count(*) FROM incident_revisions").first?.decode(0, as: Int.self) == 1)
+        }
+    }
 }
