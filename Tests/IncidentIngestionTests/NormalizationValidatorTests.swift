@@ -286,4 +286,35 @@ struct NormalizationValidatorTests {
             #expect(failure.errors.map(\.field) == [""])
         }
     }
+
+    @Test("JSON the platform reader accepted is still accepted as the same incident: trailing commas, a byte order mark, UTF-16, escapes, long mantissas")
+    func platformReaderCompatibility() throws {
+        let bodies = [
+            #"{"source":"s","external_id":"1","category":"noise","occurred_at":"2025-03-14T01:20:00Z","area_hint":"x",}"#,
+            "\u{FEFF}" + #"{"source":"s","external_id":"1","category":"noise","occurred_at":"2025-03-14T01:20:00Z","area_hint":"x"}"#,
+            #"{"source":"s","external_id":"caf\u00e9 \ud83d\ude00","category":"no\/ise","occurred_at":"2025-03-14T01:20:00.123456789+05:30","location":{"lat":-12.345678901234567891,"lon":1E2,"lat":40.1}}"#,
+            #"{"source":"s","external_id":"1","category":"noise","occurred_at":"2025-03-14T01:20:00Z","area_hint":"x","severity":3.0,"attributes":{"a":"1","a":"2","b":null}}"#,
+        ]
+        for body in bodies {
+            let bytes = Array(body.utf8)
+            let viaFoundation = try #require(try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) as? [String: Any])
+            let expected = try IncidentValidator.validate(viaFoundation).get()
+            #expect(try IncidentValidator.validate(json: bytes).get() == expected, "\(body)")
+            let utf16 = Array(body.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+            #expect(try IncidentValidator.validate(json: utf16).get() == expected, "UTF-16 \(body)")
+        }
+    }
+
+    @Test("JSON the platform reader refused is still invalid_json: trailing garbage, raw control characters, lone surrogates, overflowing numbers, deep nesting")
+    func platformReaderRefusals() {
+        let bodies = [
+            #"{"source":"s"} x"#, "{\"source\":\"a\nb\"}", #"{"source":"\ud800"}"#, #"{"source":"s","severity":1e400}"#,
+            #"{"source":"s","x":[1,,2]}"#, #"{"source":01}"#, String(repeating: "[", count: 600) + String(repeating: "]", count: 600),
+        ]
+        for body in bodies {
+            #expect(IncidentValidator.validate(json: Array(body.utf8)) == .failure(.init(errors: [
+                .init(field: "", code: "invalid_json", message: "the body is not valid JSON"),
+            ])), "\(body)")
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import IncidentIngestion
 import ServiceKit
 
 /// Settings of `incident-ingestion`, read from `COALITION_*` variables (README, "Configuration").
@@ -8,10 +9,16 @@ struct IncidentIngestionConfiguration: ServiceConfiguration {
     var rateLimit: Double
     /// `COALITION_INGESTION_BURST`: how many incidents a source may send at once above the rate.
     var burst: Int
+    /// `COALITION_INGESTION_BATCH_SIZE`: most `incidents.raw` records stored in one transaction.
+    var batchSize: Int
+    /// `COALITION_INGESTION_WRITERS`: transactions storing one `incidents.raw` batch side by side.
+    var writers: Int
 
     init(environment: Environment) throws(ConfigurationError) {
         common = try CommonConfiguration(environment: environment, serviceName: "incident-ingestion", defaultHTTPPort: 8081)
         rateLimit = try environment.double("COALITION_INGESTION_RATE_LIMIT", default: 5000, range: 0.001...10_000_000)
         burst = try environment.int("COALITION_INGESTION_BURST", default: 20000, range: 1...10_000_000)
+        batchSize = try environment.int("COALITION_INGESTION_BATCH_SIZE", default: RawIncidentIntake.defaultBatchSize, range: 1...20_000)
+        writers = try environment.int("COALITION_INGESTION_WRITERS", default: RawIncidentIntake.defaultWriters, range: 1...8)
     }
 }

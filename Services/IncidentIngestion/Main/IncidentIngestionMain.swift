@@ -17,10 +17,10 @@ enum IncidentIngestionMain {
             ).register(on: context.router)
             Open311Routes(store: store, sources: SourceRegistry(postgres: context.postgres), postgres: context.postgres, rateLimiter: rateLimiter)
                 .register(on: context.router)
-            let consumer = try RawIncidentIntake.makeConsumer(configuration.common, logger: context.logger)
+            let consumer = try RawIncidentIntake.makeConsumer(configuration.common, batchSize: configuration.batchSize, logger: context.logger)
             let intake = RawIncidentIntake(
                 consumer: consumer, producer: context.producer, store: store,
-                groupID: configuration.common.consumerGroup(RawIncidentIntake.consumerGroup), logger: context.logger)
+                groupID: configuration.common.consumerGroup(RawIncidentIntake.consumerGroup), writers: configuration.writers, logger: context.logger)
             // Shutdown runs in reverse: the intake stops first, then the consumer commits and leaves.
             return [consumer, intake]
         }

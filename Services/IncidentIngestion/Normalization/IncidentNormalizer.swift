@@ -44,10 +44,15 @@ struct IncidentNormalizer: Sendable {
     ///   - revision: 1 for the first version of this `source` + `external_id`, then +1 per update.
     ///   - ingestedAt: when this revision was accepted.
     func normalize(_ raw: RawIncident, revision: Int, ingestedAt: Date) -> Normalized {
+        normalize(raw, id: IncidentIdentity.id(source: raw.source, externalId: raw.externalId), revision: revision, ingestedAt: ingestedAt)
+    }
+
+    /// `normalize(_:revision:ingestedAt:)` with the id already computed (`PreparedIncident`).
+    func normalize(_ raw: RawIncident, id: UUID, revision: Int, ingestedAt: Date) -> Normalized {
         let (category, unmapped) = category(source: raw.source, label: raw.category)
         let coordinate = raw.location?.coordinate
         let incident = CanonicalIncident(
-            id: IncidentIdentity.id(source: raw.source, externalId: raw.externalId),
+            id: id,
             revision: revision,
             source: raw.source,
             externalId: raw.externalId,

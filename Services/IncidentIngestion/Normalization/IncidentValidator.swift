@@ -85,32 +85,38 @@ enum IncidentValidator {
     /// The field name of the document as a whole.
     static let documentField = ""
 
-    /// Validates the JSON bytes of one incident.
+    /// Validates the JSON bytes of one incident (read by `JSONScanner`, which accepts exactly
+    /// what Foundation's `JSONSerialization` did).
     static func validate(json bytes: some Collection<UInt8>) -> Result<RawIncident, IncidentValidationFailure> {
-        let value: Any
-        do {
-            value = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-        } catch {
+        guard let value = JSONScanner.parse(Array(bytes)) else {
             return .failure(.init(errors: [.init(field: documentField, code: Code.invalidJSON.rawValue, message: "the body is not valid JSON")]))
         }
-        return validate(jsonValue: value)
+        return validate(value)
     }
 
-    /// Validates one decoded JSON value (`JSONSerialization` output, e.g. one element of a
-    /// batch's `incidents` array), which must be an object.
-    static func validate(jsonValue: Any) -> Result<RawIncident, IncidentValidationFailure> {
-        guard let object = jsonValue as? [String: Any] else {
+    /// Validates one JSON value (e.g. one element of a batch's `incidents` array), which must
+    /// be an object.
+    static func validate(_ value: JSONValue) -> Result<RawIncident, IncidentValidationFailure> {
+        guard case .object(let object) = value else {
             return .failure(.init(errors: [.init(field: documentField, code: Code.wrongType.rawValue, message: "an incident is a JSON object")]))
         }
         return validate(object)
     }
 
-    /// Validates one incident decoded as a JSON object.
+    /// Validates an incident built as a Foundation object (the CSV importer, Open311).
     static func validate(_ object: [String: Any]) -> Result<RawIncident, IncidentValidationFailure> {
+        guard case .object(let converted)? = JSONValue(foundation: object) else {
+            return .failure(.init(errors: [.init(field: documentField, code: Code.wrongType.rawValue, message: "holds a value JSON cannot represent")]))
+        }
+        return validate(converted)
+    }
+
+    /// Validates one incident object.
+    static func validate(_ object: JSONObject) -> Result<RawIncident, IncidentValidationFailure> {
         var checker = Checker()
 
         let source = checker.identifier(object["source"], field: "source")
-        if let source, source.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if let source, Checker.containsControlCharacters(source) {
             checker.fail("source", .invalidCharacters, "must not contain control characters")
         }
         let externalId = checker.identifier(object["external_id"], field: "external_id")
@@ -148,16 +154,16 @@ extension IncidentValidator {
         }
 
         /// A required, non-blank string of at most `Limits.identifierLength` characters.
-        mutating func identifier(_ value: Any?, field: String) -> String? {
+        mutating func identifier(_ value: JSONValue?, field: String) -> String? {
             guard let value = present(value) else {
                 fail(field, .required, "is required")
                 return nil
             }
-            guard let text = value as? String else {
+            guard case .string(let text) = value else {
                 fail(field, .wrongType, "must be a string")
                 return nil
             }
-            guard text.contains(where: { !$0.isWhitespace }) else {
+            guard Self.hasNonWhitespace(text) else {
                 fail(field, .empty, "must not be empty")
                 return nil
             }
@@ -171,7 +177,7 @@ extension IncidentValidator {
 
         /// PostgreSQL text cannot hold U+0000; refuse it rather than fail later (or strip it).
         mutating func storable(_ text: String, field: String) -> Bool {
-            guard !text.utf8.contains(0) else {
+            guard !Self.containsNUL(text) else {
                 fail(field, .invalidCharacters, "must not contain the NUL character (U+0000)")
                 return false
             }
@@ -179,9 +185,9 @@ extension IncidentValidator {
         }
 
         /// An optional string, taken as sent (blank included).
-        mutating func optionalText(_ value: Any?, field: String, maxLength: Int) -> String? {
+        mutating func optionalText(_ value: JSONValue?, field: String, maxLength: Int) -> String? {
             guard let value = present(value) else { return nil }
-            guard let text = value as? String else {
+            guard case .string(let text) = value else {
                 fail(field, .wrongType, "must be a string")
                 return nil
             }
@@ -193,20 +199,21 @@ extension IncidentValidator {
             return text
         }
 
-        mutating func time(_ value: Any?, field: String, required: Bool) -> Date? {
+        mutating func time(_ value: JSONValue?, field: String, required: Bool) -> Date? {
             guard let value = present(value) else {
                 if required { fail(field, .required, "is required") }
                 return nil
             }
-            guard let text = value as? String else {
+            guard case .string(let text) = value else {
                 fail(field, .wrongType, "must be an RFC 3339 date-time string")
                 return nil
             }
             switch RFC3339Syntax.check(text) {
             case .valid:
                 // The syntax check already refused what the parser would roll over.
-                let canonical = text.contains(where: { $0 == "t" || $0 == "z" }) ? text.uppercased() : text
-                guard let date = RFC3339.date(from: canonical) else {
+                // Valid text is ASCII, so its bytes are its characters.
+                let canonical = text.utf8.contains(where: { $0 == UInt8(ascii: "t") || $0 == UInt8(ascii: "z") }) ? text.uppercased() : text
+                guard let date = RFC3339Timestamp.date(fromValid: canonical) else {
                     fail(field, .invalidTime, "is not a valid RFC 3339 date-time")
                     return nil
                 }
@@ -221,12 +228,12 @@ extension IncidentValidator {
         }
 
         /// `location` and `area_hint` together: one of them must place the incident.
-        mutating func location(_ value: Any?, areaHint hintValue: Any?) -> (IncidentLocation?, String?) {
+        mutating func location(_ value: JSONValue?, areaHint hintValue: JSONValue?) -> (IncidentLocation?, String?) {
             var location: IncidentLocation?
             var coordinatesGiven = false
             var hasCoordinates = false
             if let value = present(value) {
-                if let object = value as? [String: Any] {
+                if case .object(let object) = value {
                     let latValue = present(object["lat"])
                     let lonValue = present(object["lon"])
                     coordinatesGiven = latValue != nil || lonValue != nil
@@ -263,7 +270,7 @@ extension IncidentValidator {
             return (location, areaHint)
         }
 
-        mutating func coordinate(_ value: Any?, field: String, range: ClosedRange<Double>) -> Double? {
+        mutating func coordinate(_ value: JSONValue?, field: String, range: ClosedRange<Double>) -> Double? {
             guard let value else { return nil }
             guard let number = number(value) else {
                 fail(field, .wrongType, "must be a number")
@@ -276,7 +283,7 @@ extension IncidentValidator {
             return number
         }
 
-        mutating func severity(_ value: Any?) -> Int? {
+        mutating func severity(_ value: JSONValue?) -> Int? {
             guard let value = present(value) else { return nil }
             guard let number = number(value) else {
                 fail("severity", .wrongType, "must be an integer from 1 to 5, or null")
@@ -293,12 +300,13 @@ extension IncidentValidator {
             return Int(number)
         }
 
-        mutating func attributes(_ value: Any?) -> [String: String]? {
+        mutating func attributes(_ value: JSONValue?) -> [String: String]? {
             guard let value = present(value) else { return nil }
-            guard let object = value as? [String: Any] else {
+            guard case .object(let members) = value else {
                 fail("attributes", .wrongType, "must be an object of strings")
                 return nil
             }
+            let object = members.uniqueMembers
             guard object.count <= Limits.attributeCount else {
                 fail("attributes", .tooMany, "must have at most \(Limits.attributeCount) members")
                 return nil
@@ -316,7 +324,7 @@ extension IncidentValidator {
                     fail("attributes", .tooLong, "member names must be at most \(Limits.attributeNameLength) characters")
                     continue
                 }
-                guard let text = member as? String else {
+                guard case .string(let text) = member else {
                     fail(field, .notAString, "must be a string")
                     continue
                 }
@@ -331,20 +339,39 @@ extension IncidentValidator {
         }
 
         /// `nil` for an absent member and for JSON `null`.
-        private func present(_ value: Any?) -> Any? {
-            guard let value, !(value is NSNull) else { return nil }
+        private func present(_ value: JSONValue?) -> JSONValue? {
+            guard let value, value != .null else { return nil }
             return value
         }
 
-        /// A JSON number as a `Double`; `nil` for anything else, booleans included (which
-        /// Foundation would otherwise happily bridge to 0 and 1).
-        private func number(_ value: Any) -> Double? {
-            guard !(value is String), let number = value as? NSNumber else { return nil }
-            guard ObjectIdentifier(type(of: number)) != Self.booleanClass else { return nil }
+        /// A JSON number as a `Double`; `nil` for anything else, booleans included.
+        private func number(_ value: JSONValue) -> Double? {
+            guard case .number(let number) = value else { return nil }
             return number.doubleValue
         }
 
-        private static let booleanClass = ObjectIdentifier(type(of: NSNumber(value: true)))
+        static func containsNUL(_ text: String) -> Bool {
+            var text = text
+            return text.withUTF8 { bytes in bytes.count > 0 && memchr(bytes.baseAddress!, 0, bytes.count) != nil }
+        }
+
+        /// Whether any character is not white space. A printable ASCII byte anywhere starts a
+        /// character that is not (no white-space cluster can hold one), so most texts are
+        /// decided by their first byte without breaking the text into characters.
+        static func hasNonWhitespace(_ text: String) -> Bool {
+            if let first = text.utf8.first, first > 0x20, first < 0x7F { return true }
+            return text.contains(where: { !$0.isWhitespace })
+        }
+
+        /// Control characters (general category Cc): for ASCII text, bytes below 0x20 and DEL.
+        static func containsControlCharacters(_ text: String) -> Bool {
+            var ascii = true
+            for byte in text.utf8 {
+                if byte < 0x20 || byte == 0x7F { return true }
+                if byte >= 0x80 { ascii = false; break }
+            }
+            return !ascii && text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        }
 
         /// Whether `text` has at most `limit` characters, without counting long strings whole.
         private func fits(_ text: String, _ limit: Int) -> Bool {

@@ -27,32 +27,40 @@ public struct IncidentStore: Sendable {
     /// Stores `incidents` (already validated) and keeps `rejected` on `incidents.rejected`.
     /// An incident of a source nobody registered is rejected too (`source unknown_source`).
     /// Returns one outcome per incident, in order.
+    public func ingest(_ incidents: [RawIncident], rejected: [RejectedSubmission] = [], channel: String = "http") async throws -> [IntakeOutcome] {
+        try await ingest(prepared: incidents.map(PreparedIncident.init), rejected: rejected, channel: channel)
+    }
+
+    /// `ingest(_:rejected:channel:)` for incidents whose id and content hash are computed
+    /// already (outside the transaction).
     ///
     /// One transaction per batch and a fixed number of set-based statements, whatever the
-    /// batch size: lock the current rows, decide in memory, then write incidents, revisions,
-    /// outbox events and unmapped-label counts with one statement each.
-    public func ingest(_ incidents: [RawIncident], rejected: [RejectedSubmission] = [], channel: String = "http") async throws -> [IntakeOutcome] {
+    /// batch size: lock the current rows, decide in memory, then write incidents, revisions and
+    /// outbox events with one statement, and stale and unmapped-label counts with one each.
+    public func ingest(prepared incidents: [PreparedIncident], rejected: [RejectedSubmission] = [], channel: String = "http") async throws -> [IntakeOutcome] {
         try await postgres.withTransaction { connection in
             let now = clock()
-            let sources = Array(Set(incidents.map(\.source)))
+            let sources = Array(Set(incidents.map(\.raw.source)))
             let registered = Set(try await connection.query("SELECT id FROM sources WHERE id = ANY(\(sources))").map { try $0.decode(0, as: String.self) })
             let normalizers = try await makeNormalizers(sources: registered, connection: connection)
-            let ids = incidents.map { IncidentIdentity.id(source: $0.source, externalId: $0.externalId) }
 
             var current: [UUID: Stored] = [:]
+            current.reserveCapacity(incidents.count)
             for row in try await connection.query("""
-                SELECT id, revision, content_hash, source_updated_at FROM incidents WHERE id = ANY(\(Array(Set(ids)))) ORDER BY id FOR UPDATE
+                SELECT id, revision, content_hash, source_updated_at FROM incidents WHERE id = ANY(\(Array(Set(incidents.map(\.id))).map(\.lowercaseText))::uuid[]) ORDER BY id FOR UPDATE
                 """) {
                 current[try row.decode(0, as: UUID.self)] = Stored(
                     revision: try row.decode(1, as: Int.self), contentHash: try row.decode(2, as: String.self),
                     updatedAt: try row.decode(3, as: Date?.self))
             }
 
-            var plan = WritePlan()
+            var plan = WritePlan(capacity: incidents.count)
             var outcomes: [IntakeOutcome] = []
             outcomes.reserveCapacity(incidents.count)
             var rejections = rejected
-            for (raw, id) in zip(incidents, ids) {
+            for incident in incidents {
+                let raw = incident.raw
+                let id = incident.id
                 guard let normalizer = normalizers[raw.source] else {
                     let error = ProblemDetails.FieldError(field: "source", code: "unknown_source", message: "no source \(raw.source) is registered")
                     rejections.append(RejectedSubmission(
@@ -61,9 +69,8 @@ public struct IncidentStore: Sendable {
                     outcomes.append(IntakeOutcome(externalId: raw.externalId, id: nil, revision: nil, status: .rejected, errors: [error]))
                     continue
                 }
-                let contentHash = try Self.contentHash(raw)
                 let stored = current[id]
-                if let stored, stored.contentHash == contentHash {
+                if let stored, stored.contentHash == incident.contentHash {
                     outcomes.append(IntakeOutcome(externalId: raw.externalId, id: id, revision: stored.revision, status: .unchanged))
                     continue
                 }
@@ -74,14 +81,13 @@ public struct IncidentStore: Sendable {
                     continue
                 }
                 let revision = (stored?.revision ?? 0) + 1
-                let normalized = normalizer.normalize(raw, revision: revision, ingestedAt: now)
-                let document = String(decoding: try CoalitionJSON.encoder.encode(normalized.incident), as: UTF8.self)
-                plan.add(id: id, raw: raw, incident: normalized.incident, document: document, contentHash: contentHash, at: now)
+                let normalized = normalizer.normalize(raw, id: id, revision: revision, ingestedAt: now)
+                plan.add(id: id, raw: raw, incident: normalized.incident, contentHash: incident.contentHash)
                 if normalized.unmapped { plan.unmapped[UnmappedKey(source: raw.source, label: raw.category), default: 0] += 1 }
-                current[id] = Stored(revision: revision, contentHash: contentHash, updatedAt: raw.updatedAt ?? stored?.updatedAt)
+                current[id] = Stored(revision: revision, contentHash: incident.contentHash, updatedAt: raw.updatedAt ?? stored?.updatedAt)
                 outcomes.append(IntakeOutcome(externalId: raw.externalId, id: id, revision: revision, status: revision == 1 ? .accepted : .updated))
             }
-            try await plan.write(to: connection)
+            try await plan.write(to: connection, at: now)
             if !rejections.isEmpty {
                 try await Self.keep(rejections, in: connection)
                 try await Outbox.enqueue(try rejections.map { try Self.rejectionEvent($0, at: now) }, in: connection)
@@ -101,11 +107,12 @@ public struct IncidentStore: Sendable {
         var label: String
     }
 
-    /// The rows one batch writes, as columns for `unnest`.
+    /// The rows one batch writes, as columns for `unnest`, and the documents as one text.
     struct WritePlan {
         /// Position of each incident's latest revision (a batch may carry one incident twice).
         var latest: [UUID: Int] = [:]
-        var ids: [UUID] = []
+        /// Ids as text: binding `[UUID]` would format each through Foundation.
+        var ids: [String] = []
         var sources: [String] = []
         var externalIds: [String] = []
         var revisions: [Int] = []
@@ -115,54 +122,74 @@ public struct IncidentStore: Sendable {
         var areas: [String] = []
         var occurredAts: [String] = []
         var closedAts: [String?] = []
-        var documents: [String] = []
-        var events: [OutboxEvent] = []
+        /// The canonical documents, one per line: JSON text never holds a raw line feed, and
+        /// the server splits one parameter (`string_to_table`) instead of unescaping an array
+        /// literal of whole documents.
+        var documents: [UInt8] = []
         var stale: [UUID] = []
         var unmapped: [UnmappedKey: Int] = [:]
 
-        mutating func add(id: UUID, raw: RawIncident, incident: CanonicalIncident, document: String, contentHash: String, at now: Date) {
+        init(capacity: Int) {
+            latest.reserveCapacity(capacity)
+            ids.reserveCapacity(capacity)
+            documents.reserveCapacity(capacity * 800)
+        }
+
+        mutating func add(id: UUID, raw: RawIncident, incident: CanonicalIncident, contentHash: String) {
             latest[id] = ids.count
-            ids.append(id)
+            ids.append(id.lowercaseText)
             sources.append(raw.source)
             externalIds.append(raw.externalId)
             revisions.append(incident.revision)
             hashes.append(contentHash)
-            updatedAts.append(raw.updatedAt.map(RFC3339.string(from:)))
+            updatedAts.append(raw.updatedAt.map(RFC3339Timestamp.string(from:)))
             categories.append(incident.category.rawValue)
             areas.append(incident.areaId)
-            occurredAts.append(RFC3339.string(from: incident.occurredAt))
-            closedAts.append(incident.closedAt.map(RFC3339.string(from:)))
-            documents.append(document)
-            let key = id.uuidString.lowercased()
-            events.append(OutboxEvent(
-                topic: .incidentsNormalized, key: key,
-                event: CloudEvent(
-                    id: "\(key)#\(incident.revision)", source: IncidentStore.eventSource, type: EventType.incident, time: now,
-                    subject: key, data: Array(document.utf8))))
+            occurredAts.append(RFC3339Timestamp.string(from: incident.occurredAt))
+            closedAts.append(incident.closedAt.map(RFC3339Timestamp.string(from:)))
+            if !documents.isEmpty { documents.append(UInt8(ascii: "\n")) }
+            documents.append(contentsOf: incident.canonicalJSON)
         }
 
-        func write(to connection: PostgresConnection) async throws {
+        /// One statement for the three tables: the documents are parsed as jsonb once for both
+        /// the current row and the revision history, and the outbox rows (in batch order, which
+        /// the relay keeps) reuse the same text as their payload. The incidents table gets each
+        /// incident's latest revision of the batch only: one statement may not update a row twice.
+        func write(to connection: PostgresConnection, at now: Date) async throws {
             if !ids.isEmpty {
-                // The incidents table gets each incident's latest revision of the batch only:
-                // one statement may not update the same row twice.
-                let last = latest.values.sorted()
-                func pick<T>(_ column: [T]) -> [T] { last.map { column[$0] } }
+                var isLatest = [Bool](repeating: false, count: ids.count)
+                for position in latest.values { isLatest[position] = true }
+                let headers = try Self.headerTemplate(at: now)
                 try await connection.execute("""
-                    INSERT INTO incidents (id, source_id, external_id, revision, content_hash, source_updated_at, category, area_id,
-                                           occurred_at, closed_at, document)
-                    SELECT * FROM unnest(\(pick(ids))::uuid[], \(pick(sources))::text[], \(pick(externalIds))::text[], \(pick(revisions))::int[],
-                                         \(pick(hashes))::text[], \(pick(updatedAts))::timestamptz[], \(pick(categories))::text[], \(pick(areas))::text[],
-                                         \(pick(occurredAts))::timestamptz[], \(pick(closedAts))::timestamptz[], \(pick(documents))::jsonb[])
-                    ON CONFLICT (id) DO UPDATE SET
-                        revision = EXCLUDED.revision, content_hash = EXCLUDED.content_hash,
-                        source_updated_at = EXCLUDED.source_updated_at, category = EXCLUDED.category, area_id = EXCLUDED.area_id,
-                        occurred_at = EXCLUDED.occurred_at, closed_at = EXCLUDED.closed_at, document = EXCLUDED.document, updated_at = now()
+                    WITH batch AS MATERIALIZED (
+                        SELECT b.*, b.document::jsonb AS body
+                        FROM ROWS FROM (
+                            unnest(\(ids)::uuid[]), unnest(\(sources)::text[]), unnest(\(externalIds)::text[]), unnest(\(revisions)::int[]),
+                            unnest(\(hashes)::text[]), unnest(\(updatedAts)::timestamptz[]), unnest(\(categories)::text[]), unnest(\(areas)::text[]),
+                            unnest(\(occurredAts)::timestamptz[]), unnest(\(closedAts)::timestamptz[]), unnest(\(isLatest)::bool[]),
+                            string_to_table(\(String(decoding: documents, as: UTF8.self))::text, E'\\n')
+                        ) WITH ORDINALITY AS b(id, source_id, external_id, revision, content_hash, source_updated_at, category, area_id,
+                                               occurred_at, closed_at, latest, document, position)
+                    ),
+                    current_rows AS (
+                        INSERT INTO incidents (id, source_id, external_id, revision, content_hash, source_updated_at, category, area_id,
+                                               occurred_at, closed_at, document)
+                        SELECT id, source_id, external_id, revision, content_hash, source_updated_at, category, area_id, occurred_at, closed_at, body
+                        FROM batch WHERE latest
+                        ON CONFLICT (id) DO UPDATE SET
+                            revision = EXCLUDED.revision, content_hash = EXCLUDED.content_hash,
+                            source_updated_at = EXCLUDED.source_updated_at, category = EXCLUDED.category, area_id = EXCLUDED.area_id,
+                            occurred_at = EXCLUDED.occurred_at, closed_at = EXCLUDED.closed_at, document = EXCLUDED.document, updated_at = now()
+                    ),
+                    history AS (
+                        INSERT INTO incident_revisions (incident_id, revision, document) SELECT id, revision, body FROM batch
+                    )
+                    INSERT INTO outbox (topic, message_key, headers, payload)
+                    SELECT \(Topic.incidentsNormalized.rawValue), convert_to(id::text, 'UTF8'),
+                           \(headers)::jsonb || jsonb_build_object('ce_id', id::text || '#' || revision, 'ce_subject', id::text),
+                           convert_to(document, 'UTF8')
+                    FROM batch ORDER BY position
                     """)
-                try await connection.execute("""
-                    INSERT INTO incident_revisions (incident_id, revision, document)
-                    SELECT * FROM unnest(\(ids)::uuid[], \(revisions)::int[], \(documents)::jsonb[])
-                    """)
-                try await Outbox.enqueue(events, in: connection)
             }
             if !stale.isEmpty {
                 try await connection.execute("UPDATE incidents SET stale_updates = stale_updates + 1 WHERE id = ANY(\(stale))")
@@ -176,6 +203,36 @@ public struct IncidentStore: Sendable {
                     """)
             }
         }
+
+        /// The Kafka headers of the batch's events as the outbox stores them, from
+        /// `CloudEvent.kafkaHeaders` (their one definition): the statement replaces the two that
+        /// differ from event to event, `ce_id` (id#revision) and `ce_subject` (id). Two events
+        /// are compared so that a header added there one day cannot be written wrong here.
+        static func headerTemplate(at now: Date) throws -> String {
+            let one = IncidentStore.normalizedEvent(key: "00000000-0000-5000-8000-000000000001", revision: 1, document: [], at: now).event.kafkaHeaders
+            let two = IncidentStore.normalizedEvent(key: "00000000-0000-5000-8000-000000000002", revision: 2, document: [], at: now).event.kafkaHeaders
+            let varying = Set(zip(one, two).filter { $0 != $1 }.map(\.0.key))
+            guard one.map(\.key) == two.map(\.key), varying == ["ce_id", "ce_subject"],
+                  one.first(where: { $0.key == "ce_id" })?.stringValue == "00000000-0000-5000-8000-000000000001#1" else {
+                throw PostgresError(code: .encoding, message: "incident events carry per-event headers the outbox statement does not write")
+            }
+            var writer = CanonicalJSONWriter()
+            writer.beginObject()
+            for header in one {
+                writer.name(header.key)
+                writer.string(header.stringValue ?? "")
+            }
+            writer.endObject()
+            return String(decoding: writer.bytes, as: UTF8.self)
+        }
+    }
+
+    /// The `coalition.incident.v1` event of one revision (key = incident id, `ce_id` = id#revision).
+    static func normalizedEvent(key: String, revision: Int, document: [UInt8], at now: Date) -> OutboxEvent {
+        OutboxEvent(
+            topic: .incidentsNormalized, key: key,
+            event: CloudEvent(
+                id: "\(key)#\(revision)", source: eventSource, type: EventType.incident, time: now, subject: key, data: document))
     }
 
     /// One normalizer per source of the batch, with that source's category mappings and area
@@ -206,12 +263,6 @@ public struct IncidentStore: Sendable {
                 })
         }
         return normalizers
-    }
-
-    /// Identifies submitted content: the raw incident in the canonical JSON dialect (sorted keys).
-    static func contentHash(_ raw: RawIncident) throws -> String {
-        let bytes = try CoalitionJSON.encoder.encode(raw)
-        return Outbox.hex(Array(SHA256.hash(data: bytes)))
     }
 
     /// Rejections are also rows, so operators can count them by source and reason.

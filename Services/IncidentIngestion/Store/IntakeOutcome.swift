@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 import ServiceKit
 
 /// What happened to one submitted incident (the `results` items of `POST /v1/incidents`).
@@ -23,9 +24,20 @@ public struct IntakeOutcome: Sendable, Equatable, Encodable {
     /// Set when `unchanged` because the submission carried an older `updated_at`.
     public var stale: Bool?
 
+    /// Counts a batch's outcomes in `coalition_ingestion_incidents_total{channel,outcome}`: one
+    /// increment per outcome and batch, not one per incident.
+    static func count(_ outcomes: [IntakeOutcome], rejected: Int, channel: String) {
+        var counts: [Status: Int] = [.rejected: rejected]
+        for outcome in outcomes { counts[outcome.status, default: 0] += 1 }
+        // Rejections are counted even when there are none, as they always were.
+        for (status, count) in counts where count > 0 || status == .rejected {
+            Counter(label: "coalition_ingestion_incidents_total", dimensions: [("channel", channel), ("outcome", status.rawValue)]).increment(by: count)
+        }
+    }
+
     public init(externalId: String?, id: UUID?, revision: Int?, status: Status, errors: [ProblemDetails.FieldError] = [], stale: Bool? = nil) {
         self.externalId = externalId
-        self.id = id?.uuidString.lowercased()
+        self.id = id?.lowercaseText
         self.revision = revision
         self.status = status
         self.errors = errors

@@ -77,12 +77,16 @@ public struct OutboxRelay: Service {
             records.reserveCapacity(rows.count)
             for row in rows {
                 ids.append(try row.decode(0, as: Int64.self))
-                let headersObject = try JSONSerialization.jsonObject(with: Data(try row.decode(3, as: String.self).utf8)) as? [String: String] ?? [:]
+                let headersText = try row.decode(3, as: String.self)
+                let headers = try OutboxHeaders.parse(headersText) ?? {
+                    let headersObject = try JSONSerialization.jsonObject(with: Data(headersText.utf8)) as? [String: String] ?? [:]
+                    return headersObject.sorted { $0.key < $1.key }.map { KafkaHeader(key: $0.key, string: $0.value) }
+                }()
                 records.append(KafkaRecord(
                     topic: topicPrefix + (try row.decode(1, as: String.self)),
                     key: try row.decode(2, as: [UInt8]?.self),
                     value: try row.decode(4, as: [UInt8].self),
-                    headers: headersObject.sorted { $0.key < $1.key }.map { KafkaHeader(key: $0.key, string: $0.value) }))
+                    headers: headers))
             }
             try await producer.sendAll(records)
             try await connection.execute("UPDATE outbox SET published_at = now() WHERE id = ANY(\(ids))")

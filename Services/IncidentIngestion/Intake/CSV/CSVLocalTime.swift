@@ -20,7 +20,7 @@ struct CSVLocalTime: Sendable, Hashable {
 
     /// Seconds since 1970-01-01T00:00 as though this wall time were UTC.
     var secondsAsIfUTC: Int64 {
-        Int64(Self.daysFromCivil(year: year, month: month, day: day)) * 86_400
+        Int64(CivilCalendar.daysFromCivil(year: year, month: month, day: day)) * 86_400
             + Int64(hour * 3600 + minute * 60 + second)
     }
 
@@ -38,7 +38,7 @@ struct CSVLocalTime: Sendable, Hashable {
     init(secondsAsIfUTC seconds: Int64, fraction: String = "") {
         let days = Int((seconds - ((seconds % 86_400) + 86_400) % 86_400) / 86_400)
         let secondOfDay = Int(((seconds % 86_400) + 86_400) % 86_400)
-        let date = Self.civilFromDays(days)
+        let date = CivilCalendar.civilFromDays(days)
         self.init(
             year: date.year, month: date.month, day: date.day,
             hour: secondOfDay / 3600, minute: secondOfDay / 60 % 60, second: secondOfDay % 60, fraction: fraction)
@@ -67,27 +67,6 @@ struct CSVLocalTime: Sendable, Hashable {
         case 4, 6, 9, 11: return 30
         default: return 31
         }
-    }
-
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civilFromDays(_ days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

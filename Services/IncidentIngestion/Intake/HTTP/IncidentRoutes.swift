@@ -65,14 +65,14 @@ public struct IncidentRoutes: Sendable {
         let caller = try await authenticate(request)
         let body = try await request.body.collect(upTo: Self.maximumBodySize)
         let bytes = Array(buffer: body)
-        guard let document = try? JSONSerialization.jsonObject(with: Data(bytes)) else {
+        guard let document = JSONScanner.parse(bytes, allowFragments: false) else {
             throw ProblemDetails(status: .unprocessableContent, title: "Invalid incident", detail: "The body is not valid JSON.",
                                  errors: [.init(field: "", code: "invalid_json", message: "the body is not valid JSON")])
         }
         let isBatch: Bool
-        let items: [Any]
-        if let object = document as? [String: Any], let batch = object["incidents"] {
-            guard let array = batch as? [Any] else {
+        let items: [JSONValue]
+        if case .object(let object) = document, let batch = object["incidents"] {
+            guard case .array(let array) = batch else {
                 throw ProblemDetails(status: .unprocessableContent, title: "Invalid batch",
                                      errors: [.init(field: "incidents", code: "wrong_type", message: "incidents must be an array")])
             }
@@ -95,25 +95,25 @@ public struct IncidentRoutes: Sendable {
         var valid: [(index: Int, incident: RawIncident)] = []
         var rejected: [(index: Int, submission: RejectedSubmission)] = []
         for (index, item) in items.enumerated() {
-            let object = item as? [String: Any]
-            switch IncidentValidator.validate(jsonValue: item) {
+            switch IncidentValidator.validate(item) {
             case .success(let incident):
                 guard caller.mayWrite(incident.source) else {
                     throw ProblemDetails(status: .forbidden, detail: "This key may only write incidents of its own source, not \(incident.source).")
                 }
                 valid.append((index, incident))
             case .failure(let failure):
-                let original = (try? JSONSerialization.data(withJSONObject: item, options: [.fragmentsAllowed, .sortedKeys])).map(Array.init) ?? []
+                // A batch item is kept re-encoded as before (Foundation, sorted keys); a single
+                // incident exactly as received.
+                let original = isBatch
+                    ? (try? JSONSerialization.data(withJSONObject: item.foundationObject, options: [.fragmentsAllowed, .sortedKeys])).map(Array.init) ?? []
+                    : bytes
                 rejected.append((index, RejectedSubmission(
-                    source: object?["source"] as? String, externalId: object?["external_id"] as? String,
-                    original: isBatch ? original : bytes, errors: failure.errors, channel: "http")))
+                    source: item["source"]?.stringValue, externalId: item["external_id"]?.stringValue,
+                    original: original, errors: failure.errors, channel: "http")))
             }
         }
         let stored = try await store.ingest(valid.map(\.incident), rejected: rejected.map(\.submission))
-        Counter(label: "coalition_ingestion_incidents_total", dimensions: [("channel", "http"), ("outcome", "rejected")]).increment(by: rejected.count)
-        for outcome in stored {
-            Counter(label: "coalition_ingestion_incidents_total", dimensions: [("channel", "http"), ("outcome", outcome.status.rawValue)]).increment()
-        }
+        IntakeOutcome.count(stored, rejected: rejected.count, channel: "http")
 
         if !isBatch, let refused = stored.first, refused.status == .rejected {
             throw ProblemDetails(status: .unprocessableContent, title: "Invalid incident",
