@@ -2,7 +2,7 @@ extension PostgresConnection {
     /// For the rest of the transaction, plans avoid sequential and bitmap scans.
     ///
     /// For hot paths that reach their rows through an index in every statement: the fan-out's
-    /// deliveries (planning a batch, claiming, recording, recovering leases), the metrics
+    /// deliveries (planning a batch, claiming, recording, recovering leases), the outbox relay, the metrics
     /// aggregator's flushes. Until PostgreSQL has statistics
     /// for a table that grew fast — a fresh deployment, the first minute of the benchmark:
     /// autovacuum visits each database about once a minute — its estimates pick sequential or

@@ -60,7 +60,7 @@ struct StoreOutboxTests {
         }
     }
 
-    @Test("deleting an incident still deletes its revisions (migration 0010's trigger in place of the foreign key's cascade)")
+    @Test("deleting an incident still deletes its revisions (migration 0013's trigger in place of the foreign key's cascade)")
     func deletionCascades() async throws {
         try await withTemporaryDatabase { databaseURL in
             let postgres = try PostgresClient(configuration: .init(connectionString: databaseURL, maxConnections: 1), logger: TestEnvironment.logger)

@@ -66,6 +66,9 @@ public struct OutboxRelay: Service {
         try await postgres.withTransaction { connection in
             let locked = try await connection.query("SELECT pg_try_advisory_xact_lock(\(Self.lockKey))")
             guard try locked.first?.decode(0, as: Bool.self) == true else { return 0 }
+            // The unpublished index is tiny but the table grows fast; without statistics yet the
+            // planner would read the whole table for each batch.
+            try await connection.preferIndexScans()
             let rows = try await connection.query("""
                 SELECT id, topic, message_key, headers::text, payload FROM outbox
                 WHERE published_at IS NULL ORDER BY id LIMIT \(batchSize)
