@@ -19,7 +19,7 @@ enum RFC3339Timestamp {
             guard let parts = Parts(bytes) else { return RFC3339.date(from: String(decoding: bytes, as: UTF8.self)) }
             guard parts.fractionDigits <= 9, abs(parts.offsetSeconds) <= 18 * 3600 else { return nil }
             guard parts.year >= 1583 else { return RFC3339.date(from: String(decoding: bytes, as: UTF8.self)) }
-            let days = CivilCalendar.daysFromCivil(year: parts.year, month: parts.month, day: parts.day)
+            let days = CivilDate.days(year: parts.year, month: parts.month, day: parts.day)
             let unix = days * 86_400 + parts.hour * 3600 + parts.minute * 60 + parts.second - parts.offsetSeconds
             return Date(timeIntervalSinceReferenceDate: Double(unix - referenceDateUnixTime) + Double(parts.nanoseconds) / 1e9)
         }
@@ -45,7 +45,7 @@ enum RFC3339Timestamp {
         let unix = Int(seconds) + referenceDateUnixTime
         let days = unix >= 0 ? unix / 86_400 : (unix - 86_399) / 86_400
         let secondOfDay = unix - days * 86_400
-        let (year, month, day) = CivilCalendar.civilFromDays(days)
+        let (year, month, day) = CivilDate.date(days: days)
         appendDigits(year, count: 4, to: &bytes)
         bytes.append(UInt8(ascii: "-"))
         appendDigits(month, count: 2, to: &bytes)
@@ -64,8 +64,8 @@ enum RFC3339Timestamp {
 
     /// 2001-01-01T00:00:00Z, Foundation's reference date, in Unix time.
     static let referenceDateUnixTime = 978_307_200
-    static let earliestFastInterval = Double(CivilCalendar.daysFromCivil(year: 1583, month: 1, day: 1) * 86_400 - referenceDateUnixTime)
-    static let latestFastInterval = Double(CivilCalendar.daysFromCivil(year: 10_000, month: 1, day: 1) * 86_400 - referenceDateUnixTime)
+    static let earliestFastInterval = Double(CivilDate.days(year: 1583, month: 1, day: 1) * 86_400 - referenceDateUnixTime)
+    static let latestFastInterval = Double(CivilDate.days(year: 10_000, month: 1, day: 1) * 86_400 - referenceDateUnixTime)
 
     private static func appendDigits(_ value: Int, count: Int, to bytes: inout [UInt8]) {
         var divisor = 1

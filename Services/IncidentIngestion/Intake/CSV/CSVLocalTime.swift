@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 
 /// A wall-clock time read from an export, before its time zone is applied.
@@ -20,7 +21,7 @@ struct CSVLocalTime: Sendable, Hashable {
 
     /// Seconds since 1970-01-01T00:00 as though this wall time were UTC.
     var secondsAsIfUTC: Int64 {
-        Int64(CivilCalendar.daysFromCivil(year: year, month: month, day: day)) * 86_400
+        Int64(CivilDate.days(year: year, month: month, day: day)) * 86_400
             + Int64(hour * 3600 + minute * 60 + second)
     }
 
@@ -38,7 +39,7 @@ struct CSVLocalTime: Sendable, Hashable {
     init(secondsAsIfUTC seconds: Int64, fraction: String = "") {
         let days = Int((seconds - ((seconds % 86_400) + 86_400) % 86_400) / 86_400)
         let secondOfDay = Int(((seconds % 86_400) + 86_400) % 86_400)
-        let date = CivilCalendar.civilFromDays(days)
+        let date = CivilDate.date(days: days)
         self.init(
             year: date.year, month: date.month, day: date.day,
             hour: secondOfDay / 3600, minute: secondOfDay / 60 % 60, second: secondOfDay % 60, fraction: fraction)
