@@ -1,10 +1,11 @@
 import ArgumentParser
+import Foundation
 import IncidentIngestion
 
 struct SourcesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sources", abstract: "Manage upstream sources and their API keys.",
-        subcommands: [Add.self, List.self, RotateKey.self, RevokeOldKeys.self, Unmapped.self])
+        subcommands: [Add.self, List.self, RotateKey.self, RevokeOldKeys.self, Unmapped.self, Categories.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -94,6 +95,46 @@ struct SourcesCommand: AsyncParsableCommand {
             let labels = try await SourceRegistry(postgres: postgres).unmapped(source: source)
             if labels.isEmpty { print("every label of \(source) is mapped") }
             for label in labels { print("\(label.occurrences)\t\(label.label)") }
+        }
+    }
+
+    struct Categories: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A source's category mapping: its own labels onto taxonomy v1 codes.",
+            discussion: """
+                `set` replaces the mapping with a JSON file in the format of the shipped seeds \
+                (Services/IncidentIngestion/Seeds/categories/); labels it lacks become `other` and \
+                show in `sources unmapped`. Applies from the next batch; stored incidents keep theirs.
+                """,
+            subcommands: [Replace.self, List.self])
+
+        struct Replace: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "set", abstract: "Replace a source's category mapping with a seed-format JSON file.")
+
+            @Argument(help: "Source id.") var source: String
+            @Argument(help: "The .json file.") var file: String
+
+            func run() async throws {
+                let cli = CLIEnvironment()
+                let postgres = try cli.postgres()
+                defer { postgres.shutdown() }
+                let data = try Data(contentsOf: URL(fileURLWithPath: file))
+                let count = try await SourceRegistry(postgres: postgres).setCategories(source: source, seedFile: data)
+                print("\(source): \(count) category mappings")
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "List a source's category mapping (label, code).")
+
+            @Argument(help: "Source id.") var source: String
+
+            func run() async throws {
+                let cli = CLIEnvironment()
+                let postgres = try cli.postgres()
+                defer { postgres.shutdown() }
+                for mapping in try await SourceRegistry(postgres: postgres).categories(source: source) { print("\(mapping.label)\t\(mapping.category)") }
+            }
         }
     }
 }

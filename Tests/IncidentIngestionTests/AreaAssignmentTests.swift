@@ -51,4 +51,45 @@ struct AreaAssignmentTests {
             ])
         }
     }
+
+    @Test("an operator's hint file replaces the source's hints; a file with an unknown area, a repeated or blank hint changes nothing")
+    func hintFile() async throws {
+        try await withTemporaryDatabase { databaseURL in
+            let postgres = try PostgresClient(configuration: .init(connectionString: databaseURL, maxConnections: 2), logger: TestEnvironment.logger)
+            defer { postgres.shutdown() }
+            try await Migrator.migrate(postgres, logger: TestEnvironment.logger)
+            _ = try await SourceRegistry(postgres: postgres).add(id: "patrol", name: "Patrol", timezone: "UTC")
+            try await AreaCatalog(postgres: postgres).importGeoJSON(Data(Self.geojson.utf8))
+            let hints = AreaHints(postgres: postgres)
+            try await hints.replace(source: "patrol", csv: Data("hint,area_id\nSector 7,south\n".utf8))
+
+            #expect(try await hints.replace(source: "patrol", csv: Data("hint,area_id\nSector 9,south\n\"Sector 1, east\",north\n".utf8)) == 2)
+            let stored = [AreaHints.Hint(hint: "Sector 1, east", areaID: "north"), AreaHints.Hint(hint: "Sector 9", areaID: "south")]
+            #expect(try await hints.list(source: "patrol") == stored)
+
+            let refusals: [(String, AreaHintError.Code, String)] = [
+                ("hint,area_id\nSector 9,west\nSector 2,east\n", .unknownArea, "east, west"),
+                ("hint,area_id\nSector 9,north\nSector 9,south\n", .invalidFile, "line 3: the hint \"Sector 9\" is already mapped on line 2"),
+                ("hint,area_id\n ,north\n", .invalidFile, "line 2: hint and area_id must not be blank"),
+                ("district,area\nSector 9,north\n", .invalidFile, "the header must name the columns hint and area_id"),
+            ]
+            for (file, code, message) in refusals {
+                do {
+                    try await hints.replace(source: "patrol", csv: Data(file.utf8))
+                    Issue.record("accepted \(file)")
+                } catch let error as AreaHintError {
+                    #expect(error.code == code)
+                    #expect(error.message.hasSuffix(message), "\(error.message)")
+                }
+            }
+            await #expect(throws: AreaHintError.self) { try await hints.replace(source: "nobody", csv: Data("hint,area_id\nA,north\n".utf8)) }
+            #expect(try await hints.list(source: "patrol") == stored)
+
+            let store = IncidentStore(postgres: postgres, logger: TestEnvironment.logger)
+            _ = try await store.ingest([Self.incident("by-hint", hint: "Sector 1, east"), Self.incident("replaced-hint", hint: "Sector 7")])
+            let rows = try await postgres.query("SELECT external_id, area_id FROM incidents ORDER BY external_id")
+            let assigned = Dictionary(uniqueKeysWithValues: try rows.map { try $0.decode((String, String).self) })
+            #expect(assigned == ["by-hint": "north", "replaced-hint": "unassigned"])
+        }
+    }
 }

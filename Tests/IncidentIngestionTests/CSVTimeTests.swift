@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import Testing
 
@@ -108,10 +109,10 @@ struct CSVTimeTests {
     @Test("civil-date arithmetic round-trips across centuries")
     func civilArithmetic() {
         for days in stride(from: -800_000, through: 800_000, by: 997) {
-            let date = CivilCalendar.civilFromDays(days)
-            #expect(CivilCalendar.daysFromCivil(year: date.year, month: date.month, day: date.day) == days)
+            let date = CivilDate.date(days: days)
+            #expect(CivilDate.days(year: date.year, month: date.month, day: date.day) == days)
         }
-        #expect(CivilCalendar.daysFromCivil(year: 1970, month: 1, day: 1) == 0)
+        #expect(CivilDate.days(year: 1970, month: 1, day: 1) == 0)
         #expect(CSVLocalTime(year: 2025, month: 3, day: 14, hour: 1, minute: 20).secondsAsIfUTC == 1_741_915_200)
     }
 }

@@ -98,6 +98,27 @@ public struct SourceRegistry: Sendable {
         }
     }
 
+    /// Replaces the category mapping of `source` with a file in the format of the shipped
+    /// seeds (`Seeds/categories/README.md`): its `source` must be this source, its
+    /// `taxonomy_version` this build's, every code a canonical one; otherwise nothing changes.
+    /// Returns the number of labels. Applies from the next batch; stored incidents keep theirs.
+    @discardableResult
+    public func setCategories(source: String, seedFile data: Data) async throws -> Int {
+        let seed = try CategorySeed(json: data)
+        guard seed.source == source else { throw SourceError("the file maps labels of \(seed.source), not \(source)") }
+        guard try await postgres.query("SELECT 1 FROM sources WHERE id = \(source)").first != nil else {
+            throw SourceError("no source \(source)")
+        }
+        try await setCategories(source: source, labels: seed.labels)
+        return seed.labels.count
+    }
+
+    /// The category mapping of `source`: label → canonical code, by label.
+    public func categories(source: String) async throws -> [(label: String, category: String)] {
+        try await postgres.query("SELECT label, category FROM category_mappings WHERE source_id = \(source) ORDER BY label")
+            .map { try $0.decode((String, String).self) }
+    }
+
     /// Labels of `source` that mapped to nothing (and became `other`), most frequent first.
     public func unmapped(source: String) async throws -> [Unmapped] {
         try await postgres.query("""
