@@ -72,9 +72,15 @@ public struct RawIncidentIntake: Service {
     public func run() async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var storing = false
+            var lastTrim = ContinuousClock.now
             for try await batch in consumer.batches.cancelOnGracefulShutdown() {
                 let prepared = Self.prepare(batch)
                 if storing { try await group.next() }
+                // A drain leaves glibc holding the peak of its batches; hand it back now and then.
+                if ContinuousClock.now - lastTrim > .seconds(1) {
+                    lastTrim = .now
+                    FreeMemory.release()
+                }
                 group.addTask {
                     try await process(prepared)
                     try consumer.markProcessed(prepared.messages)
