@@ -108,14 +108,24 @@ public struct IncidentAlertIntake: Service {
             var waiting: [UUID: Date] = [:]
             let channels = Array(Set(incidents.flatMap { index.matches($0).flatMap { index.entries[$0].channels.map(\.id) } }))
             if !channels.isEmpty {
+                // A notification being sent right now has already gone out for grouping
+                // (Alertmanager counts group_interval from the flush, not from the receiver's
+                // answer): without it, an alert planned between the send and its record would
+                // wait only group_wait and follow the first one almost at once. One statement,
+                // so one snapshot: a send is seen either still sending or recorded, never neither.
                 for row in try await connection.query("""
-                    SELECT c.id, c.last_notified_at, (
+                    WITH sending AS (
+                        SELECT channel_id, max(updated_at) AS claimed_at FROM deliveries
+                        WHERE state = 'sending' AND channel_id = ANY(\(channels)) GROUP BY channel_id)
+                    SELECT c.id, c.last_notified_at, s.claimed_at, (
                         SELECT min(next_attempt_at) FROM deliveries
                         WHERE channel_id = c.id AND state = 'pending' AND notification_id IS NULL AND next_attempt_at > \(now))
-                    FROM stakeholder_channels c WHERE c.id = ANY(\(channels))
+                    FROM stakeholder_channels c LEFT JOIN sending s ON s.channel_id = c.id WHERE c.id = ANY(\(channels))
                     """) {
-                    let (id, last, due) = try row.decode((UUID, Date?, Date?).self)
-                    lastNotified[id] = last
+                    let (id, last, claimed, due) = try row.decode((UUID, Date?, Date?, Date?).self)
+                    // The claim's time is the database's clock; never later than the planner's.
+                    let sending = claimed.map { min($0, now) }
+                    lastNotified[id] = [last, sending].compactMap { $0 }.max()
                     waiting[id] = due
                 }
             }
