@@ -39,11 +39,19 @@ extension PostgresConnection {
                 logger.debug(
                     "transaction conflict; retrying",
                     metadata: ["postgres.sqlstate": "\(error.sqlState ?? "")", "postgres.attempt": "\(attempt)"])
+                try await Task.sleep(for: Self.conflictBackoff(afterAttempt: attempt))
                 attempt += 1
-                // A little jitter keeps two conflicting transactions from colliding again in lockstep.
-                try await Task.sleep(for: .milliseconds(Int.random(in: 1...5) * attempt))
             }
         }
+    }
+
+    /// How long to wait before re-running a transaction that lost a conflict: a random time up
+    /// to 5 ms × 2^(attempt − 1), at most 500 ms ("full jitter"). The jitter keeps two
+    /// transactions from colliding again in lockstep; the growth lets the winner commit even on
+    /// a loaded machine, where a fixed few milliseconds can end before it does.
+    static func conflictBackoff(afterAttempt attempt: Int) -> Duration {
+        let ceiling = min(500, 5 << min(max(attempt - 1, 0), 7))
+        return .milliseconds(Int.random(in: 1...ceiling))
     }
 
     private func transactionAttempt<Result>(

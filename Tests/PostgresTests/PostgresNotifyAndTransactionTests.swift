@@ -62,7 +62,7 @@ import Testing
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for id in [1, 2] {
                         group.addTask {
-                            try await client.withTransaction(isolationLevel: .serializable, maxAttempts: 5) { tx in
+                            try await client.withTransaction(isolationLevel: .serializable, maxAttempts: 10) { tx in
                                 let attempt = attempts.next(for: id)
                                 let total = try await tx.query("SELECT sum(balance)::bigint FROM accounts")[0]
                                     .decode(0, as: Int.self)
@@ -75,8 +75,8 @@ import Testing
                 }
 
                 // At least one of them hit a real 40001 and was re-run (under load a retry can
-                // overlap the other's commit and conflict again); both then committed, with the
-                // result of some serial order.
+                // start before the other's commit and conflict again, so it gets ten attempts and
+                // the growing backoff); both then committed, with the result of some serial order.
                 let counts = attempts.counts.values.sorted()
                 #expect(counts.count == 2 && counts.reduce(0, +) >= 3, "attempts: \(counts)")
                 let balances = try await client.query("SELECT balance FROM accounts ORDER BY balance").map {

@@ -180,3 +180,16 @@ import Testing
         return try rows[0].decode(0, as: type)
     }
 }
+
+/// The wait before a transaction that lost a conflict runs again.
+@Suite struct TransactionBackoffTests {
+    @Test("the backoff grows with each attempt, stays random within its ceiling, and never passes 500 ms")
+    func backoffGrowsAndIsCapped() {
+        let ceilings = [1: 5, 2: 10, 3: 20, 4: 40, 5: 80, 6: 160, 7: 320, 8: 500, 20: 500]
+        for (attempt, ceiling) in ceilings {
+            let waits = (0..<200).map { _ in PostgresConnection.conflictBackoff(afterAttempt: attempt) }
+            #expect(waits.allSatisfy { $0 >= .milliseconds(1) && $0 <= .milliseconds(ceiling) }, "attempt \(attempt)")
+            if ceiling >= 40 { #expect(Set(waits).count > 1, "attempt \(attempt) waits are jittered") }
+        }
+    }
+}
