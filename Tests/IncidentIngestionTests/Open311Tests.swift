@@ -118,6 +118,10 @@ struct Open311Tests {
                 #expect(try Self.array(body).first?["code"] as? Int == 400)
                 (status, _) = try await HTTPProbe.get(base + "/services.json?jurisdiction_id=atlantis")
                 #expect(status == 404)
+                // A NUL cannot be in a source id (nor in a PostgreSQL text parameter): 400, in GeoReport's shape.
+                (status, body) = try await HTTPProbe.get(base + "/services.json?jurisdiction_id=city-311%00")
+                #expect(status == 400)
+                #expect(try Self.array(body).first?["description"] as? String == "the query parameter jurisdiction_id contains a NUL character")
                 (status, _) = try await HTTPProbe.get(base + "/services.json?api_key=coal_unknown")
                 #expect(status == 403)
 
@@ -163,6 +167,14 @@ struct Open311Tests {
                 #expect(!documentText.contains("Ada"))
                 (status, _) = try await HTTPProbe.get(base + "/requests/\(requestID).json?jurisdiction_id=county-app")
                 #expect(status == 404)
+                // A NUL in the id of the path cannot match a stored id; in the body's jurisdiction_id it is a 400.
+                (status, _) = try await HTTPProbe.get(base + "/requests/\(requestID)%00.json?jurisdiction_id=city-311")
+                #expect(status == 404)
+                (status, body) = try await Self.postForm(base + "/requests.json", [
+                    ("api_key", key), ("jurisdiction_id", "city-311\u{0}"), ("service_code", "noise"), ("lat", "40.71"), ("long", "-74.0"),
+                ])
+                #expect(status == 400, "\(body)")
+                #expect(try Self.array(body).first?["description"] as? String == "jurisdiction_id contains a NUL character")
 
                 // An address without coordinates is accepted: it becomes the area hint.
                 (status, body) = try await Self.postForm(base + "/requests.json", [

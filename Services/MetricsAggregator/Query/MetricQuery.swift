@@ -22,6 +22,13 @@ struct MetricQuery: Sendable, Equatable {
         var errors: [ProblemDetails.FieldError] = []
         func text(_ name: String) -> String? {
             guard let value = parameters.get(name), !value.isEmpty else { return nil }
+            // PostgreSQL text cannot carry a NUL, and no area, category or role has one.
+            guard !value.contains("\u{0}") else {
+                if !errors.contains(where: { $0.field == name }) {
+                    errors.append(.init(field: name, code: "invalid", message: "contains a NUL character"))
+                }
+                return nil
+            }
             return String(value)
         }
         var granularity = Granularity.day

@@ -14,6 +14,9 @@ extension Open311Routes {
     func jurisdiction(jurisdictionID: String?, key: String?) async throws -> String {
         let keySource: String? = key == nil ? nil : try await authenticate(key: key)
         if let jurisdictionID {
+            // No source id holds a NUL, and PostgreSQL text cannot carry one as a parameter (the
+            // query string is checked already; this is for a POST's form body).
+            guard !jurisdictionID.contains("\u{0}") else { throw Open311Error.badRequest("jurisdiction_id contains a NUL character") }
             guard try await postgres.query("SELECT 1 FROM sources WHERE id = \(jurisdictionID)").first != nil else {
                 throw Open311Error.jurisdictionNotFound
             }

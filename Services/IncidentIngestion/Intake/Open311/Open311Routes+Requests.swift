@@ -16,7 +16,8 @@ extension Open311Routes {
     func fetchRequest(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let query = try queryForm(request)
         let source = try await jurisdiction(jurisdictionID: query["jurisdiction_id"], key: query["api_key"])
-        guard let raw = context.parameters.get("id"), let id = raw.removingPercentEncoding, !id.isEmpty else {
+        // No stored external id holds a NUL (the validator refuses one), so such an id is not found.
+        guard let raw = context.parameters.get("id"), let id = raw.removingPercentEncoding, !id.isEmpty, !id.contains("\u{0}") else {
             throw Open311Error(.notFound, "service_request_id was not found")
         }
         let found = try await serviceRequests("""

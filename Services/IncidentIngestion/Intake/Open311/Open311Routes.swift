@@ -81,7 +81,13 @@ public struct Open311Routes: Sendable {
     }
 
     /// The query string's fields.
+    /// The query string's fields. None of them may hold a NUL: no id, code or date has one,
+    /// and PostgreSQL text cannot carry one as a parameter.
     func queryForm(_ request: Request) throws(Open311Error) -> Open311Form {
-        try Open311Form(decoding: request.uri.query ?? "")
+        let form = try Open311Form(decoding: request.uri.query ?? "")
+        if let field = form.fields.first(where: { $0.name.contains("\u{0}") || $0.value.contains("\u{0}") }) {
+            throw .badRequest("the query parameter \(field.name.replacingOccurrences(of: "\u{0}", with: "%00")) contains a NUL character")
+        }
+        return form
     }
 }
