@@ -17,8 +17,11 @@ struct WebhookDeliveryTests {
     }
 
     static func start(databaseURL: String, prefix: String, allowLoopback: Bool, extra: [String: String] = [:]) async throws -> ServiceProcess {
+        // A short group_interval: with the default 5 min, an alert planned after an urgent one to
+        // the same channel (which may arrive in a later batch) waits past any test's patience.
+        // The grouping test sets its own.
         var environment = [
-            "COALITION_FANOUT_GROUP_WAIT": "300ms",
+            "COALITION_FANOUT_GROUP_WAIT": "300ms", "COALITION_FANOUT_GROUP_INTERVAL": "1s",
             "COALITION_DATABASE_URL": databaseURL, "COALITION_TOPIC_PREFIX": prefix, "COALITION_OPERATOR_TOKEN": operatorToken,
             "COALITION_KAFKA_SESSION_TIMEOUT": "6s", "COALITION_FANOUT_RETRY_INITIAL": "200ms", "COALITION_FANOUT_RETRY_MAX": "1s",
             "COALITION_FANOUT_POLL_INTERVAL": "100ms", "COALITION_FANOUT_ALLOW_HTTP_WEBHOOKS": "true",
