@@ -12,7 +12,7 @@ load_env
 
 CLI="${COALITION_BIN_DIR:-$ROOT/.build/release}/coalition"
 PYTHON="${COALITION_PYTHON:-$ROOT/.local/venv/bin/python}"
-DATA="${COALITION_DEMO_DATA:-$ROOT/../shared/data}"
+DATA="${COALITION_DEMO_DATA:-$ROOT/Datasets}"
 RECORD="$RUN/demo-webhooks.jsonl"
 : >"$RECORD"
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make run` demo: registers the three sources shipped with Coalition and feeds the real
-# datasets in ../shared/data through the ingestion path (validation, normalization, store,
+# datasets in Datasets/ through the ingestion path (validation, normalization, store,
 # outbox → incidents.normalized), then shows a few canonical incidents from the topic.
 set -euo pipefail
 SCRIPT_NAME=demo
@@ -9,7 +9,7 @@ SCRIPT_NAME=demo
 load_env
 
 CLI="${COALITION_BIN_DIR:-$ROOT/.build/release}/coalition"
-DATA="${COALITION_DEMO_DATA:-$ROOT/../shared/data}"
+DATA="${COALITION_DEMO_DATA:-$ROOT/Datasets}"
 [ -d "$DATA" ] || die "demo data folder $DATA not found"
 
 feed() {

@@ -37,7 +37,7 @@ struct PlatformBench {
         let dataFile = workDirectory.appendingPathComponent("records.txt")
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: dataFile)
         let averageSize = lines.reduce(0) { $0 + $1.utf8.count } / lines.count
-        say("Coalition platform benchmarks — \(recordCount) incident records (~\(averageSize) B each, from ../shared/data)")
+        say("Coalition platform benchmarks — \(recordCount) incident records (~\(averageSize) B each, from Datasets/)")
         say("")
 
         // BENCH_ONLY=ingestion|fanout|scheduler|metrics runs that part only (a quicker loop while tuning a service);
@@ -109,7 +109,7 @@ struct BenchResult {
 enum BenchData {
     /// Incident-sized records: rows of the three real datasets, cycled, each made unique.
     static func incidentLines(root: URL, count: Int) throws -> [String] {
-        let dataDirectory = root.deletingLastPathComponent().appendingPathComponent("shared/data")
+        let dataDirectory = root.appendingPathComponent("Datasets")
         var rows: [String] = []
         for file in ["sf_police_incident_reports_2018-12.csv", "nyc_311_animal_complaints_2025-03.csv", "seattle_911_incident_response_2016-03-25.csv"] {
             let text = try String(contentsOf: dataDirectory.appendingPathComponent(file), encoding: .utf8)

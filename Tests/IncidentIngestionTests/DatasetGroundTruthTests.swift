@@ -24,9 +24,7 @@ struct DatasetGroundTruthTests {
         var hints: [String]
     }
 
-    static var dataDirectory: URL {
-        TestEnvironment.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
-    }
+    static var dataDirectory: URL { TestEnvironment.datasets }
 
     static func judge(_ arguments: [String]) async throws -> ChildProcess {
         let judge = try ChildProcess(

@@ -216,7 +216,7 @@ struct HTTPIntakeTests {
             _ = try await registry.add(id: "nyc-311", name: "NYC 311", timezone: "America/New_York")
             try await registry.setCategories(source: "nyc-311", labels: try #require(ShippedCategories.labels(for: "nyc-311")))
             let importer = CSVImporter(store: IncidentStore(postgres: postgres, logger: TestEnvironment.logger))
-            let file = TestEnvironment.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data/nyc_311_animal_complaints_2025-03.csv")
+            let file = TestEnvironment.datasets.appendingPathComponent("nyc_311_animal_complaints_2025-03.csv")
             let first = try await importer.run(file: file, mapping: "nyc-311")
             #expect(first.read == 4969)
             #expect(first.accepted + first.rejected == 4969)

@@ -1,10 +1,11 @@
 import Contracts
 import Foundation
 import Testing
+import TestSupport
 
 @testable import IncidentIngestion
 
-/// The three public datasets next to the repository (`../shared/data`), each with the
+/// The three public datasets in `Datasets/`, each with the
 /// source its shipped mapping is for and the row count its provenance note states.
 struct SeedDataset: Sendable, CustomTestStringConvertible {
     var source: String
@@ -19,17 +20,14 @@ struct SeedDataset: Sendable, CustomTestStringConvertible {
 
     var testDescription: String { source }
 
-    /// `#filePath` is …/Tests/IncidentIngestionTests/this file; the data sits beside the repository.
-    static let directory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("../shared/data", isDirectory: true).standardizedFileURL
+    static var directory: URL { TestEnvironment.datasets }
 
     /// The file, or a test failure (never a skip) saying where it was expected.
     func url(sourceLocation: SourceLocation = #_sourceLocation) throws -> URL {
         let url = Self.directory.appendingPathComponent(file)
         try #require(
             FileManager.default.isReadableFile(atPath: url.path),
-            "dataset \(file) is missing: expected it at \(url.path) (the shared data folder beside the repository)",
+            "dataset \(file) is missing: expected it at \(url.path) (the repository's Datasets folder)",
             sourceLocation: sourceLocation)
         return url
     }

@@ -20,9 +20,7 @@ struct MetricsGroundTruthTests {
     /// Not UTC on purpose: windows must follow the coalition's zone, DST included.
     static let timezone = "America/New_York"
 
-    static var dataDirectory: URL {
-        TestEnvironment.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/data")
-    }
+    static var dataDirectory: URL { TestEnvironment.datasets }
 
     /// Imports the datasets (each area hint mapped to its own area, as the ingestion ground
     /// truth does) into `postgres`, which then holds their events in the outbox.

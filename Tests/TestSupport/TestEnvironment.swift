@@ -20,6 +20,10 @@ public enum TestEnvironment {
     public static func brokers() throws -> String { try value("COALITION_KAFKA_BROKERS") }
     public static func databaseURL() throws -> String { try value("COALITION_DATABASE_URL") }
 
+    /// `Datasets/`: the three public datasets (NYC 311, SFPD, Seattle 911) kept in the
+    /// repository byte for byte, with their provenance.
+    public static var datasets: URL { repositoryRoot.appendingPathComponent("Datasets", isDirectory: true) }
+
     /// The repository root (for scripts, judges and built products).
     public static var repositoryRoot: URL {
         if let root = ProcessInfo.processInfo.environment["COALITION_REPO_ROOT"], !root.isEmpty {
