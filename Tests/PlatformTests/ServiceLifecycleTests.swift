@@ -15,6 +15,9 @@ struct ServiceLifecycleTests {
                 environment: [
                     "COALITION_DATABASE_URL": databaseURL, "COALITION_HTTP_PORT": "0", "COALITION_HTTP_HOST": "127.0.0.1",
                     "COALITION_TOPIC_PREFIX": TestEnvironment.uniqueName("svc") + ".", "COALITION_LOG_LEVEL": "info",
+                    // Far longer than the wait below: a part that ignores graceful shutdown (and is
+                    // only cancelled when this runs out) fails the test instead of passing late.
+                    "COALITION_SHUTDOWN_TIMEOUT": "180s",
                 ])
             let port = try await eventually("\(executable) to listen", timeout: .seconds(60)) { () -> Int? in
                 ServiceProcess.listeningPort(in: service.standardError)
@@ -33,7 +36,7 @@ struct ServiceLifecycleTests {
             #expect(problem.contains("\"status\":404"))
 
             service.signal(SIGTERM)
-            #expect(try await service.waitForExit(timeout: .seconds(40)) == 0, "\(service.standardError)")
+            #expect(try await service.waitForExit(timeout: .seconds(60)) == 0, "\(service.standardError)")
             #expect(service.standardError.contains("shut down cleanly"))
         }
     }

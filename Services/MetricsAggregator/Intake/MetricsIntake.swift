@@ -83,10 +83,13 @@ public struct MetricsIntake: Service {
         }
     }
 
-    /// Kafka → decoded records → the buffer, until the consumer ends (graceful shutdown).
+    /// Kafka → decoded records → the buffer, until graceful shutdown: then the buffer is
+    /// finished and the flushes drain it. Waiting for the consumer to end instead would
+    /// deadlock, since the group stops the consumer only after this service has returned;
+    /// records read but not flushed are read again at the next start (offsets live in PostgreSQL).
     private func read() async throws {
         defer { buffer.finish() }
-        for try await batch in consumer.batches {
+        for try await batch in consumer.batches.cancelOnGracefulShutdown() {
             await buffer.push(batch.map { DecodedRecord(decoding: $0, with: decoder) })
         }
     }
